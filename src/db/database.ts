@@ -1,0 +1,61 @@
+import { fromDatabaseError } from './database-error.ts';
+import { parseTenantClaims, setRequestContext, type TenantClaims } from './tenant-context.ts';
+import type { Driver, Engine, Transaction } from './types.ts';
+
+/**
+ * The only way application code reaches tenant data. Each call is one transaction
+ * whose role and JWT claims are set transaction-locally, so the database's RLS
+ * policies decide what it may see and change:
+ *   - asTenant(claims, fn): role `authenticated` (or `anon`), claims as given;
+ *   - asService(fn): role `service_role`, for the worker, jobs and operators.
+ * Database errors leave as StewardErrors where they have a meaning (see database-error).
+ */
+export class Database {
+  readonly #driver: Driver;
+  readonly #onClose: (() => Promise<void> | void) | undefined;
+
+  constructor(driver: Driver, options: { onClose?: () => Promise<void> | void } = {}) {
+    this.#driver = driver;
+    this.#onClose = options.onClose;
+  }
+
+  get engine(): Engine {
+    return this.#driver.engine;
+  }
+
+  /** The underlying driver: for the migration runner, seeds and tests only. */
+  get driver(): Driver {
+    return this.#driver;
+  }
+
+  async asTenant<T>(claims: TenantClaims, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const { role, ...rest } = parseTenantClaims(claims);
+    return this.#run(async (tx) => {
+      await setRequestContext(tx, role, rest);
+      return fn(tx);
+    });
+  }
+
+  async asService<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.#run(async (tx) => {
+      await setRequestContext(tx, 'service_role', {});
+      return fn(tx);
+    });
+  }
+
+  async #run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    try {
+      return await this.#driver.transaction(fn);
+    } catch (error) {
+      throw fromDatabaseError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#driver.close();
+    } finally {
+      await this.#onClose?.();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import pg from 'pg';
+import type { Driver, QueryResult, Session, Transaction } from './types.ts';
+import { INT8_OID, NUMERIC_OID, parseInt8, parseNumeric } from './type-parsers.ts';
+
+const types = {
+  getTypeParser(oid: number, format?: string): unknown {
+    if (oid === INT8_OID) return parseInt8;
+    if (oid === NUMERIC_OID) return parseNumeric;
+    return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format);
+  },
+};
+
+function wrap(client: pg.ClientBase): Transaction {
+  return {
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+      const res = await client.query(text, [...params]);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? res.rows.length };
+    },
+    async exec(script: string): Promise<void> {
+      // No parameters: node-postgres uses the simple protocol, which runs several statements.
+      await client.query(script);
+    },
+  };
+}
+
+async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  await client.query('begin');
+  try {
+    const result = await fn(wrap(client));
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface PostgresDriverOptions {
+  connectionString: string;
+  /** Pool size; default 10. */
+  max?: number;
+  applicationName?: string;
+}
+
+/** node-postgres over a pool: PostgreSQL 15+ and Supabase (`DATABASE_URL`). */
+export class PostgresDriver implements Driver {
+  readonly engine = 'postgres' as const;
+  readonly #pool: pg.Pool;
+
+  constructor(options: PostgresDriverOptions) {
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      application_name: options.applicationName ?? 'steward',
+      types,
+    });
+    // An idle client that loses its connection must not crash the process; the next
+    // checkout gets a fresh one.
+    this.#pool.on('error', () => undefined);
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      return await inTransaction(client, fn);
+    } finally {
+      client.release();
+    }
+  }
+
+  async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      const session: Session = { ...wrap(client), transaction: (f) => inTransaction(client, f) };
+      return await fn(session);
+    } catch (error) {
+      broken = true;
+      throw error;
+    } finally {
+      // A session may hold session state (advisory locks): never return it to the pool
+      // after a failure, where that state could outlive the caller.
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

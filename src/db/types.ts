@@ -1,0 +1,33 @@
+// The small surface every driver provides. Kept to what Steward uses, so PGlite's
+// single session and node-postgres's pool fit behind it alike (kysely's driver shape).
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface QueryResult<R> {
+  rows: R[];
+  /** Rows changed by an INSERT/UPDATE/DELETE, or returned by a SELECT. */
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+}
+
+/** A transaction in progress. `exec` runs a multi-statement script without parameters. */
+export interface Transaction extends Queryable {
+  exec(script: string): Promise<void>;
+}
+
+/** One database session (a pinned pool connection, or PGlite's only session). */
+export interface Session extends Transaction {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+}
+
+export interface Driver {
+  readonly engine: Engine;
+  /** Runs `fn` in a transaction on some session; commits on success, rolls back on throw. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Runs `fn` on one session held for its whole duration (session-level advisory locks). */
+  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

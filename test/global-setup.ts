@@ -1,0 +1,33 @@
+import pg from 'pg';
+import { ENGINES, TEST_DATABASE_URL } from './support/engines.ts';
+import { migrationsKey, pgliteTemplate, postgresTemplate } from './support/template.ts';
+
+// Runs once before all test files: says which engines will run, and builds the
+// migrated templates so that test files only copy them.
+export async function globalSetup(): Promise<void> {
+  const names = ENGINES.map((e) => e.name).join(', ');
+  console.log(`[steward tests] engines: ${names}${TEST_DATABASE_URL ? '' : ' (PostgreSQL not run: set TEST_DATABASE_URL to include it)'}`);
+  await pgliteTemplate();
+  if (TEST_DATABASE_URL) {
+    await dropStaleDatabases(TEST_DATABASE_URL, await migrationsKey());
+    await postgresTemplate(TEST_DATABASE_URL);
+  }
+}
+
+/** Test databases left by a killed run, and templates of older migrations. */
+async function dropStaleDatabases(url: string, key: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const stale = await admin.query<{ datname: string }>(
+      `select datname from pg_database
+        where (datname like 'steward\\_test\\_%' or datname like 'steward\\_tpl\\_%')
+          and datname <> $1
+          and not exists (select from pg_stat_activity a where a.datname = pg_database.datname)`,
+      [`steward_tpl_${key}`],
+    );
+    for (const { datname } of stale.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Database } from '../../src/db/database.ts';
+import { PGliteDriver } from '../../src/db/pglite-driver.ts';
+import { PostgresDriver } from '../../src/db/postgres-driver.ts';
+import type { Driver, Engine } from '../../src/db/types.ts';
+import { loadPgliteTemplate, postgresTemplate, withDatabase } from './template.ts';
+
+/**
+ * The engines every database test runs on: PGlite always, PostgreSQL when
+ * TEST_DATABASE_URL is set (kysely's DIALECTS list). Test files loop over ENGINES and
+ * call `engine.open()` once: a migrated database of the file's own, dropped on close.
+ */
+export interface TestDatabase {
+  readonly engine: Engine;
+  /** Application access: asTenant / asService. */
+  readonly db: Database;
+  /** The connecting role itself (a superuser): for arranging and tampering in tests. */
+  readonly owner: Driver;
+  close(): Promise<void>;
+}
+
+export interface TestEngine {
+  readonly name: Engine;
+  open(): Promise<TestDatabase>;
+}
+
+const pglite: TestEngine = {
+  name: 'pglite',
+  async open() {
+    const driver = await PGliteDriver.open({ loadDataDir: await loadPgliteTemplate() });
+    const db = new Database(driver);
+    return { engine: 'pglite', db, owner: driver, close: () => db.close() };
+  },
+};
+
+function postgres(adminUrl: string): TestEngine {
+  return {
+    name: 'postgres',
+    async open() {
+      const template = await postgresTemplate(adminUrl);
+      const name = `steward_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: adminUrl });
+      await admin.connect();
+      try {
+        await admin.query(`create database ${name} template ${template}`);
+      } finally {
+        await admin.end();
+      }
+      const driver = new PostgresDriver({ connectionString: withDatabase(adminUrl, name), max: 5 });
+      const db = new Database(driver);
+      return {
+        engine: 'postgres',
+        db,
+        owner: driver,
+        async close() {
+          await db.close();
+          const dropper = new pg.Client({ connectionString: adminUrl });
+          await dropper.connect();
+          try {
+            await dropper.query(`drop database if exists ${name} with (force)`);
+          } finally {
+            await dropper.end();
+          }
+        },
+      };
+    },
+  };
+}
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+export const ENGINES: readonly TestEngine[] = [pglite, ...(TEST_DATABASE_URL ? [postgres(TEST_DATABASE_URL)] : [])];
