@@ -1,6 +1,7 @@
 // Lint rules: typescript-eslint's recommended type-aware set, plus a few that catch
 // real bugs in database code (floating promises leak transactions).
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -21,8 +22,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  {
-    files: ['**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
-  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js'], languageOptions: { globals: globals.node } },
 );

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'data_dir_locked'
   | 'migration_changed'
   | 'migration_unknown'
+  | 'migrations_pending'
   | 'config_invalid'
   | 'internal';
 

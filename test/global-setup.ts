@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { ENGINES, TEST_DATABASE_URL } from './support/engines.ts';
 import { migrationsKey, pgliteTemplate, postgresTemplate } from './support/template.ts';
+import { isProcessAlive } from '../src/db/process-alive.ts';
 
 // Runs once before all test files: says which engines will run, and builds the
 // migrated templates so that test files only copy them.
@@ -14,19 +15,26 @@ export async function globalSetup(): Promise<void> {
   }
 }
 
-/** Test databases left by a killed run, and templates of older migrations. */
+/**
+ * Test databases left by a killed run, and templates of older migrations. A test
+ * database is named steward_test_<pid>_…: it is stale only when that process is gone
+ * (an idle one may belong to a run in progress, between two CLI invocations).
+ */
 async function dropStaleDatabases(url: string, key: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
-    const stale = await admin.query<{ datname: string }>(
+    const found = await admin.query<{ datname: string }>(
       `select datname from pg_database
-        where (datname like 'steward\\_test\\_%' or datname like 'steward\\_tpl\\_%')
-          and datname <> $1
+        where (datname like 'steward\\_test\\_%' or datname like 'steward\\_tpl\\_%') and datname <> $1
           and not exists (select from pg_stat_activity a where a.datname = pg_database.datname)`,
       [`steward_tpl_${key}`],
     );
-    for (const { datname } of stale.rows) await admin.query(`drop database if exists "${datname}" with (force)`);
+    const stale = found.rows.filter(({ datname }) => {
+      const pid = /^steward_test_(\d+)_/.exec(datname)?.[1];
+      return pid === undefined || !isProcessAlive(Number(pid));
+    });
+    for (const { datname } of stale) await admin.query(`drop database if exists "${datname}" with (force)`);
   } finally {
     await admin.end();
   }

@@ -23,7 +23,8 @@ begin
   return new;
 end $$;
 
--- {"start": h, "end": h} with whole hours 0-23. CASE, not AND: AND does not promise
+-- {"start": h, "end": h} with whole hours 0-23 and start <> end (an empty or full-day
+-- window is a configuration error, not "no quiet hours": use null for that). CASE, not AND: AND does not promise
 -- evaluation order, and the cast must never see a non-number.
 create or replace function steward.is_quiet_hours(q jsonb) returns boolean
 language sql immutable as $$
@@ -33,6 +34,7 @@ language sql immutable as $$
       or jsonb_typeof(q -> 'end') is distinct from 'number' then false
     else (q ->> 'start')::numeric in (0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23)
      and (q ->> 'end')::numeric in (0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23)
+     and (q ->> 'start')::numeric <> (q ->> 'end')::numeric
   end
 $$;
 
@@ -58,11 +60,11 @@ create index tenants_plan_idx on public.tenants (plan);
 create table public.objectives (
   id uuid primary key default gen_random_uuid(),
   tenant_id uuid not null references public.tenants (id) on delete cascade,
-  title text not null,
-  metric text not null,
-  target text,
-  horizon text,
-  summary text,
+  title text not null check (length(btrim(title)) between 1 and 500),
+  metric text not null check (length(btrim(metric)) between 1 and 200),
+  target text check (length(target) <= 500),
+  horizon text check (length(horizon) <= 200),
+  summary text check (length(summary) <= 10000),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -80,7 +82,7 @@ create table public.guardrails (
   -- added: a threshold outside [0, 1] is an error in the original's checks; enforce it.
   trust_threshold numeric check (trust_threshold between 0 and 1),
   -- {"allowed": ["GMAIL", "SLACK"]}: toolkits/scopes this tenant enables.
-  scopes jsonb not null default '{}' check (jsonb_typeof(scopes) = 'object'),
+  scopes jsonb not null default '{}' check (jsonb_typeof(scopes) = 'object' and octet_length(scopes::text) <= 65536),
   require_evidence boolean not null default true,
   -- added: JWT scopes a tenant token must carry to insert evidence rows itself
   -- (the seed's "require scope = 'finance:write' before allowing inserts into
@@ -103,7 +105,7 @@ create table public.connected_accounts (
     check (status in ('pending', 'active', 'failed', 'expired', 'inactive', 'revoked')),
   scopes text[] not null default '{}',
   linked_at timestamptz,
-  metadata jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
+  metadata jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object' and octet_length(metadata::text) <= 65536),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
@@ -120,7 +122,7 @@ create table public.tool_catalog (
   version text not null default 'latest',
   -- added: risk tiers are an enumeration (retry policy and approvals key on them).
   risk text check (risk in ('low', 'medium', 'high')),
-  schema jsonb not null default '{}' check (jsonb_typeof(schema) = 'object'),
+  schema jsonb not null default '{}' check (jsonb_typeof(schema) = 'object' and octet_length(schema::text) <= 262144),
   required_scopes text[] not null default '{}',
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()

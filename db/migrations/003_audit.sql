@@ -96,25 +96,39 @@ language sql stable as $$
    order by steward.audit_chain_key(b.tenant_id), b.chain_seq
 $$;
 revoke all on function steward.audit_verify(uuid) from public;
+-- The service role (AuditLogger.verify, operators' checks) must be able to run it; it
+-- reads with the caller's rights, and service_role bypasses RLS, so it sees every chain.
+grant execute on function steward.audit_verify(uuid) to service_role;
 
 -- Policy changes → audit_log (category auth_policy). DROP POLICY is not reported at
 -- ddl_command_end, only to sql_drop triggers (verified on PGlite and PostgreSQL 15).
--- ALTER TABLE is recorded when it leaves a public table without row level security.
+-- Also recorded: GRANT/REVOKE (the verb half of the access matrix; event triggers do not
+-- expose their objects, so the statement's text is kept, truncated), ALTER TABLE that
+-- leaves a public table without row level security, and any ALTER TABLE of audit_log
+-- itself (e.g. DISABLE TRIGGER, the first step of tampering with it).
 create or replace function steward.audit_policy_change() returns event_trigger
 language plpgsql security definer set search_path = pg_catalog, public as $$
 declare
   r record;
+  entry jsonb;
 begin
   for r in select * from pg_event_trigger_ddl_commands() loop
-    if r.command_tag in ('CREATE POLICY', 'ALTER POLICY') then
+    entry := case
+      when r.command_tag in ('CREATE POLICY', 'ALTER POLICY') then
+        jsonb_build_object('command', r.command_tag, 'policy', r.object_identity)
+      when r.command_tag in ('GRANT', 'REVOKE') then
+        jsonb_build_object('command', r.command_tag, 'object_type', lower(r.object_type),
+                           'statement', left(current_query(), 500))
+      when r.command_tag = 'ALTER TABLE' and r.object_identity = 'public.audit_log' then
+        jsonb_build_object('command', 'ALTER TABLE', 'table', r.object_identity,
+                           'statement', left(current_query(), 500))
+      when r.command_tag = 'ALTER TABLE' and r.schema_name = 'public' and r.object_type = 'table'
+        and exists (select from pg_class c where c.oid = r.objid and not c.relrowsecurity) then
+        jsonb_build_object('command', 'ALTER TABLE', 'table', r.object_identity, 'row_level_security', false)
+    end;
+    if entry is not null then
       insert into public.audit_log (tenant_id, actor_type, actor_id, category, payload)
-      values (null, 'database', session_user, 'auth_policy', jsonb_build_object(
-        'command', r.command_tag, 'policy', r.object_identity));
-    elsif r.command_tag = 'ALTER TABLE' and r.schema_name = 'public' and r.object_type = 'table'
-      and exists (select from pg_class c where c.oid = r.objid and not c.relrowsecurity) then
-      insert into public.audit_log (tenant_id, actor_type, actor_id, category, payload)
-      values (null, 'database', session_user, 'auth_policy', jsonb_build_object(
-        'command', 'ALTER TABLE', 'table', r.object_identity, 'row_level_security', false));
+      values (null, 'database', session_user, 'auth_policy', entry);
     end if;
   end loop;
 end $$;
@@ -136,7 +150,7 @@ end $$;
 do $do$
 begin
   create event trigger steward_audit_policy_change on ddl_command_end
-    when tag in ('CREATE POLICY', 'ALTER POLICY', 'ALTER TABLE')
+    when tag in ('CREATE POLICY', 'ALTER POLICY', 'ALTER TABLE', 'GRANT', 'REVOKE')
     execute function steward.audit_policy_change();
   create event trigger steward_audit_policy_drop on sql_drop
     when tag in ('DROP POLICY')

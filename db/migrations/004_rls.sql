@@ -3,7 +3,8 @@
 --
 -- The scheme, per table:
 --   * grants decide the verbs: anon has none; authenticated (a tenant's token) may read
---     every table and write only where the seed allows; service_role has all verbs;
+--     every table and write only where the seed allows; service_role has the DML verbs
+--     (select, insert, update, delete, truncate; never trigger/references);
 --   * `tenant_isolation` (permissive, all verbs, authenticated) decides the rows: the
 --     row's tenant must be the token's `tenant_id` claim, for reads and for writes;
 --   * `service_role_full_access` (permissive, all verbs, service_role) lets server-side
@@ -21,7 +22,11 @@ begin
   execute format('alter table %s enable row level security', tbl);
   execute format('revoke all on table %s from public, anon, authenticated, service_role', tbl);
   execute format('grant select on table %s to authenticated', tbl);
-  execute format('grant all on table %s to service_role', tbl);
+  -- The verbs, not `all`: `all` includes TRIGGER, and a trigger runs its function with
+  -- the rights of whoever writes the table next (the owner, a migration, a tenant), so
+  -- the service role could install code that runs as them (a function of its own in
+  -- pg_temp suffices). REFERENCES and (PostgreSQL 17+) MAINTAIN are not needed either.
+  execute format('grant select, insert, update, delete, truncate on table %s to service_role', tbl);
   execute format(
     'create policy tenant_isolation on %s as permissive for all to authenticated
        using (%I = (select public.current_tenant_id_uuid()))
@@ -44,6 +49,8 @@ select steward.rls_protect('public.catalog_audit', 'tenant_id');
 drop function steward.rls_protect(regclass, text);
 
 -- Sequences behind bigserial/identity columns: only the service role inserts there.
+-- (Supabase's default privileges also grant new sequences to anon and authenticated.)
+revoke all on all sequences in schema public from public, anon, authenticated;
 grant usage, select on all sequences in schema public to service_role;
 
 -- audit_log: append-only for the service role too (the trigger in 003 refuses UPDATE,

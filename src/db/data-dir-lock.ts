@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StewardError } from '../errors.ts';
+import { isProcessAlive } from './process-alive.ts';
 
 /**
  * An exclusive lock on an embedded data directory. PGlite lets two processes open the
@@ -30,7 +31,7 @@ export class DataDirLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = readHolder(path);
-        if (holder !== undefined && isAlive(holder)) {
+        if (holder !== undefined && isProcessAlive(holder)) {
           throw new StewardError('data_dir_locked', `data directory ${dataDir} is in use by another Steward process (pid ${holder}); stop it first, or remove ${path} if no such process exists`, { field: 'dataDir', details: { pid: holder, lockFile: path } });
         }
         // Stale (holder gone, or a half-written file): take it over.
@@ -54,14 +55,5 @@ function readHolder(path: string): number | undefined {
     return typeof pid === 'number' ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

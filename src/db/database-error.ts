@@ -18,10 +18,11 @@ function isPgError(error: unknown): error is PgErrorFields & Error {
 /** The column a constraint is about: `outbox_tenant_id_fkey` → `tenant_id`. */
 function fieldOf(err: PgErrorFields): string | undefined {
   if (err.column) return err.column;
-  const keyMatch = /Key \(([^)]+)\)/.exec(err.detail ?? '');
+  const keyMatch = /Key \((.+)\)=\(/.exec(err.detail ?? '');
   if (keyMatch?.[1]) return keyMatch[1].split(',').map((s) => s.trim()).filter((c) => c !== 'tenant_id').pop() ?? 'tenant_id';
   if (err.constraint && err.table) {
     const rest = err.constraint.startsWith(`${err.table}_`) ? err.constraint.slice(err.table.length + 1) : err.constraint;
+    if (rest === 'pkey') return 'id';
     const col = rest.replace(/_(fkey|check|key|uidx|idx|pkey|not_null)$/, '');
     return col || undefined;
   }
@@ -35,7 +36,14 @@ export function fromDatabaseError(error: unknown): unknown {
   switch (error.code) {
     case '23505':
       return new StewardError('conflict', field ? `${field} already exists` : error.message, opts);
+    case '23001': // ON DELETE RESTRICT (PostgreSQL 18, hence PGlite)
+      return new StewardError('conflict', `still referenced from ${error.table ?? 'another table'}`, opts);
     case '23503':
+      // The same code for "a referenced row is missing" (insert) and "this row is still
+      // referenced" (delete, PostgreSQL ≤ 17).
+      if (/is still referenced from table/.test(error.detail ?? '')) {
+        return new StewardError('conflict', `still referenced from ${error.table ?? 'another table'}`, opts);
+      }
       return new StewardError('not_found', field ? `${field} refers to a row that does not exist` : error.message, opts);
     case '23514':
     case '23502':
@@ -43,6 +51,8 @@ export function fromDatabaseError(error: unknown): unknown {
     case '22023':
     case '22001':
     case '22003':
+    case '22021': // a NUL character in text
+    case '22P05': // \u0000 in jsonb
       return new StewardError('invalid_input', field ? `${field}: ${error.message}` : error.message, opts);
     case '42501':
       return new StewardError('forbidden', error.message, opts);

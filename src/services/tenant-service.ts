@@ -21,16 +21,25 @@ const timezone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone such as Europe/Berlin');
 
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  plan: z.string().trim().min(1).max(64),
+  timezone,
+  concurrency_limit: z.number().int().min(1).max(100),
+};
+
 export const createTenantInput = z.strictObject({
   id: uuid.optional(),
-  name: z.string().trim().min(1).max(200),
-  plan: z.string().trim().min(1).max(64).default('free'),
-  timezone: timezone.default('UTC'),
-  concurrency_limit: z.number().int().min(1).max(100).default(1),
+  name: fields.name,
+  plan: fields.plan.default('free'),
+  timezone: fields.timezone.default('UTC'),
+  concurrency_limit: fields.concurrency_limit.default(1),
 });
 export type CreateTenantInput = z.input<typeof createTenantInput>;
 
-export const updateTenantInput = createTenantInput.omit({ id: true }).partial().strict();
+// Built from the bare fields: zod applies defaults inside .partial(), which would reset
+// every field a patch leaves out.
+export const updateTenantInput = z.strictObject(fields).partial();
 export type UpdateTenantInput = z.input<typeof updateTenantInput>;
 
 export interface TenantService {

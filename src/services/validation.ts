@@ -6,11 +6,34 @@ import { StewardError } from '../errors.ts';
 
 export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a UUID');
 
-/** A JSON object whose serialised form is at most `maxBytes` bytes. */
+/**
+ * Scans JSON text as PostgreSQL will store it: jsonb's text form (what the tables' size
+ * CHECKs measure) is JSON.stringify's plus a space after every `:` and `,` outside
+ * strings; and jsonb cannot hold U+0000 at all.
+ */
+function scanJson(json: string): { jsonbBytes: number; hasNul: boolean } {
+  let separators = 0;
+  let hasNul = false;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === '\\') {
+        hasNul ||= json.startsWith('u0000', i + 1);
+        i++; // skip the escaped character
+      } else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === ':' || c === ',') separators++;
+  }
+  return { jsonbBytes: Buffer.byteLength(json, 'utf8') + separators, hasNul };
+}
+
+/** A JSON object that PostgreSQL can store as jsonb within `maxBytes` of text. */
 export function jsonObject(maxBytes: number) {
   return z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
-    const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
-    if (size > maxBytes) ctx.addIssue({ code: 'custom', message: `is ${size} bytes of JSON; the limit is ${maxBytes}` });
+    const { jsonbBytes, hasNul } = scanJson(JSON.stringify(value));
+    if (hasNul) ctx.addIssue({ code: 'custom', message: 'must not contain the character U+0000 (PostgreSQL cannot store it)' });
+    if (jsonbBytes > maxBytes) ctx.addIssue({ code: 'custom', message: `is ${jsonbBytes} bytes as stored; the limit is ${maxBytes}` });
   });
 }
 

@@ -48,6 +48,15 @@ forEachBackend('TenantService', (ctx) => {
     assert.equal((await asService().get(A)).plan, 'enterprise');
   });
 
+  it('an update changes only the fields it names', async () => {
+    const before = await asService().get(B);
+    const after = await asService().update(B, { plan: 'team' });
+    assert.equal(after.plan, 'team');
+    assert.equal(after.timezone, before.timezone);
+    assert.equal(after.concurrency_limit, before.concurrency_limit);
+    assert.equal(after.name, before.name);
+  });
+
   it('a tenant cannot create tenants', async () => {
     await rejectsWith(asTenant(A).create({ name: 'Sneaky' }), 'forbidden');
   });

@@ -71,3 +71,19 @@ function postgres(adminUrl: string): TestEngine {
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 export const ENGINES: readonly TestEngine[] = [pglite, ...(TEST_DATABASE_URL ? [postgres(TEST_DATABASE_URL)] : [])];
+
+/** An empty (unmigrated) database on the TEST_DATABASE_URL server, for CLI and migration tests. */
+export async function scratchPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `steward_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const run = async (sql: string): Promise<void> => {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(sql);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`create database ${name}`);
+  return { url: withDatabase(adminUrl, name), drop: () => run(`drop database if exists ${name} with (force)`) };
+}

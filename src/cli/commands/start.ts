@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { once } from 'node:events';
+import { loadConfig } from '../../config.ts';
+import { migrate } from '../../db/migrate.ts';
+import { openDatabase } from '../../db/open-database.ts';
+import { seed } from '../../db/seed.ts';
+import { serviceAccess } from '../../services/access.ts';
+import { SqlTenantService } from '../../services/tenant-service.ts';
+import type { GlobalOptions } from '../context.ts';
+import { printLine } from '../output.ts';
+
+/**
+ * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
+ * data on the first run, say what happened, and stay up until Ctrl-C. The API server,
+ * worker and scheduler join this process in later releases.
+ */
+export function registerStartCommand(program: Command): void {
+  program.command('start')
+    .description('open the database (embedded by default), migrate, seed on first run, and run until Ctrl-C')
+    .option('--no-seed', 'never load the demo seed')
+    .option('--seed', 'load the demo seed on first run, also on a DATABASE_URL server (default: embedded only)')
+    .action(async (opts: { seed?: boolean }, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<GlobalOptions>();
+      const config = loadConfig(process.env, globals.dataDir ? { dataDir: globals.dataDir } : {});
+      const embedded = !config.databaseUrl;
+      const { db, location } = await openDatabase(config);
+      try {
+        printLine(embedded ? `Steward (embedded PGlite), data dir: ${location}` : `Steward on PostgreSQL: ${location}`);
+        const migrations = await migrate(db.driver, { onApply: (f) => printLine(`  migration applied: ${f.name}`) });
+        if (migrations.applied.length === 0) printLine(`  migrations: up to date (${migrations.alreadyApplied.length} applied)`);
+
+        const firstRun = (await db.driver.transaction((tx) => tx.query('select 1 from steward.seeds limit 1'))).rowCount === 0;
+        const wantSeed = opts.seed ?? embedded;
+        if (firstRun && wantSeed) {
+          const seeded = await seed(db.driver);
+          printLine(`  seeded: ${seeded.applied.join(', ')}`);
+        } else if (!firstRun) {
+          printLine('  seed: loaded on an earlier run; not loaded again');
+        }
+        const tenants = await new SqlTenantService(serviceAccess(db)).list({ limit: 1000 });
+        printLine(`  tenants (${tenants.length}):`);
+        for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
+        printLine('Ready. Press Ctrl-C to stop.');
+
+        const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+        printLine(`Stopping (${String(signal[0] ?? 'signal')})…`);
+      } finally {
+        await db.close();
+      }
+      printLine('Stopped; data dir closed.');
+    });
+}

@@ -1,0 +1,22 @@
+import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.ts';
+import { registerDbCommands } from './commands/db.ts';
+import { registerStartCommand } from './commands/start.ts';
+import { registerTenantCommands } from './commands/tenants.ts';
+
+// Exit codes: 0 ok; 1 the command ran and failed (bad input, not found, broken audit
+// chain, pending migrations); 2 the command line itself was wrong.
+export function buildProgram(): Command {
+  const program = new Command('steward')
+    .description('Steward: the control plane for AI agents acting on real SaaS accounts.\n' +
+      'Uses the embedded database in --data-dir by default, or PostgreSQL when DATABASE_URL is set.')
+    .option('--data-dir <path>', 'embedded data directory (env STEWARD_DATA_DIR; default ./.steward/data)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureHelp({ showGlobalOptions: true });
+  registerStartCommand(program);
+  registerDbCommands(program);
+  registerTenantCommands(program);
+  registerAuditCommands(program);
+  return program;
+}

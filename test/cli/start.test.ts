@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { exitOf, runCli, startCli, waitForOutput } from '../support/cli.ts';
+
+// `steward start` on the embedded default, as a newcomer runs it (npm start).
+describe('steward start (embedded)', () => {
+  let root: string;
+  let dataDir: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'steward-start-'));
+    dataDir = join(root, 'data');
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('first run: prints the data dir, the applied migrations and the seeded tenants; Ctrl-C exits 0', async () => {
+    const first = startCli(['start', '--data-dir', dataDir]);
+    const exited = exitOf(first);
+    const out = await waitForOutput(first, /Ready\. Press Ctrl-C/);
+    assert.match(out, new RegExp(`data dir: ${dataDir}`));
+    for (const m of ['001_init.sql', '002_auth.sql', '003_audit.sql', '004_rls.sql']) assert.match(out, new RegExp(`migration applied: ${m}`));
+    assert.match(out, /seeded: 000_demo_tenant\.sql/);
+    assert.match(out, /11111111-1111-1111-1111-111111111111 {2}Demo Tenant/);
+    assert.match(out, /77777777-7777-7777-7777-777777777777 {2}Second Tenant/);
+
+    // A second process on the same data dir is refused, naming the first one's pid.
+    const second = await runCli(['start', '--data-dir', dataDir]);
+    assert.notEqual(second.code, 0);
+    assert.match(second.stderr, new RegExp(`in use by another Steward process \\(pid ${first.pid}\\)`));
+
+    first.kill('SIGINT');
+    const { code, stdout } = await exited;
+    assert.equal(code, 0);
+    assert.match(stdout, /Stopped; data dir closed\./);
+  });
+
+  it('second run: reopens the same data, applies nothing and does not seed again', async () => {
+    const again = startCli(['start', '--data-dir', dataDir]);
+    const exited = exitOf(again);
+    const out = await waitForOutput(again, /Ready\. Press Ctrl-C/);
+    assert.match(out, /migrations: up to date \(4 applied\)/);
+    assert.match(out, /seed: loaded on an earlier run; not loaded again/);
+    assert.match(out, /tenants \(2\):/);
+    again.kill('SIGTERM');
+    assert.equal((await exited).code, 0);
+  });
+
+  it('the data is intact after the refused second start: tenants, envelopes and an unbroken audit chain', async () => {
+    const tenants = await runCli(['tenants', 'list', '--json', '--data-dir', dataDir]);
+    assert.equal(tenants.code, 0, tenants.stderr);
+    assert.deepEqual((JSON.parse(tenants.stdout) as { name: string }[]).map((t) => t.name).sort(), ['Demo Tenant', 'Second Tenant']);
+    const verify = await runCli(['audit', 'verify', '--data-dir', dataDir]);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /audit log intact/);
+  });
+});
