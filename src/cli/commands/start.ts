@@ -14,6 +14,24 @@ import { printLine } from '../output.ts';
  * data on the first run, say what happened, and stay up until Ctrl-C. The API server,
  * worker and scheduler join this process in later releases.
  */
+/**
+ * Waits for SIGINT or SIGTERM. Signal listeners do not keep Node's event loop alive, so
+ * a timer holds it open meanwhile; without it, the process would drift out through the
+ * end of the loop as soon as the database went idle, without closing anything.
+ */
+async function untilSignal(): Promise<NodeJS.Signals> {
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    const [signal] = await Promise.race([
+      once(process, 'SIGINT').then(() => ['SIGINT'] as const),
+      once(process, 'SIGTERM').then(() => ['SIGTERM'] as const),
+    ]);
+    return signal;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
 export function registerStartCommand(program: Command): void {
   program.command('start')
     .description('open the database (embedded by default), migrate, seed on first run, and run until Ctrl-C')
@@ -42,8 +60,7 @@ export function registerStartCommand(program: Command): void {
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
         printLine('Ready. Press Ctrl-C to stop.');
 
-        const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-        printLine(`Stopping (${String(signal[0] ?? 'signal')})…`);
+        printLine(`Stopping (${await untilSignal()})…`);
       } finally {
         await db.close();
       }
