@@ -10,8 +10,8 @@ export type RiskTier = z.infer<typeof riskTier>;
 export const OUTBOX_STATUSES = ['pending', 'in_progress', 'awaiting_approval', 'success', 'conflict', 'rejected'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
-/** A row of `outbox`: an envelope that is queued, running or finished. */
-export interface OutboxEnvelope {
+/** The columns outbox and outbox_dlq share: the envelope as the agent proposed it, and its history. */
+interface EnvelopeColumns {
   id: string;
   tenant_id: string;
   tool_slug: string;
@@ -21,11 +21,15 @@ export interface OutboxEnvelope {
   external_id: string;
   trust_context: Record<string, unknown>;
   metadata: Record<string, unknown>;
-  status: OutboxStatus;
   attempts: number;
   last_error: string | null;
   result: unknown;
   created_at: Date;
+}
+
+/** A row of `outbox`: an envelope that is queued, running or finished. */
+export interface OutboxEnvelope extends EnvelopeColumns {
+  status: OutboxStatus;
   next_run_at: Date;
   locked_by: string | null;
   locked_until: Date | null;
@@ -35,21 +39,8 @@ export interface OutboxEnvelope {
 }
 
 /** A row of `outbox_dlq`: a dead-lettered envelope (same id as it had in outbox). */
-export interface DeadLetterEnvelope {
-  id: string;
-  tenant_id: string;
-  tool_slug: string;
-  arguments: Record<string, unknown>;
-  connected_account_id: string | null;
-  risk: RiskTier;
-  external_id: string;
-  trust_context: Record<string, unknown>;
-  metadata: Record<string, unknown>;
+export interface DeadLetterEnvelope extends EnvelopeColumns {
   status: 'dlq';
-  attempts: number;
-  last_error: string | null;
-  result: unknown;
-  created_at: Date;
   moved_at: Date;
 }
 

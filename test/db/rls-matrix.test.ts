@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Database } from '../../src/db/database.ts';
 import type { Queryable, Transaction } from '../../src/db/types.ts';
-import { ENGINES, type TestDatabase } from '../support/engines.ts';
+import { forEachEngine, type TestDatabase } from '../support/engines.ts';
 import { classifyRefusal, refusedWith, RolledBack, rolledBack, type Refusal } from './rls-outcome.ts';
 
 // The RLS matrix: every table × every kind of caller × every verb, each cell with the
@@ -257,192 +257,182 @@ function describeOutcome(o: Outcome): string {
   return typeof o === 'string' ? o : `rows ${o.rows.join(', ')}`;
 }
 
-for (const engine of ENGINES) {
-  describe(`RLS matrix on ${engine.name}`, () => {
-    let test: TestDatabase | undefined;
-    const baseline = new Map<Table, Snapshot>();
-    const ctx = (): TestDatabase => {
-      if (!test) throw new Error('database used outside a test');
-      return test;
-    };
+forEachEngine('RLS matrix', (ctx) => {
+  const baseline = new Map<Table, Snapshot>();
 
-    before(async () => {
-      test = await engine.open();
-      await test.owner.transaction(async (tx) => {
-        await tx.query(`insert into public.tenants (id, name) values ($1, 'Tenant A'), ($2, 'Tenant B'), ($3, 'Tenant C')`, [TENANT.A, TENANT.B, TENANT.C]);
-        await tx.exec(FIXTURE);
-      });
-      await test.owner.transaction(async (tx) => {
-        for (const table of TABLES) baseline.set(table, await snapshot(tx, table));
-      });
+  before(async () => {
+    const test = ctx();
+    await test.owner.transaction(async (tx) => {
+      await tx.query(`insert into public.tenants (id, name) values ($1, 'Tenant A'), ($2, 'Tenant B'), ($3, 'Tenant C')`, [TENANT.A, TENANT.B, TENANT.C]);
+      await tx.exec(FIXTURE);
     });
-    after(async () => {
-      await test?.close();
+    await test.owner.transaction(async (tx) => {
+      for (const table of TABLES) baseline.set(table, await snapshot(tx, table));
     });
+  });
 
-    it('covers every table in schema public, each with row level security enabled', async () => {
-      const res = await ctx().owner.transaction((tx) =>
-        tx.query<{ name: string; rls: boolean }>(
-          `select c.relname as name, c.relrowsecurity as rls from pg_class c
-             join pg_namespace n on n.oid = c.relnamespace
-            where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`,
-        ),
-      );
-      assert.deepEqual(res.rows.map((r) => r.name), [...TABLES].sort());
-      assert.deepEqual(res.rows.filter((r) => !r.rls).map((r) => r.name), []);
-    });
+  it('covers every table in schema public, each with row level security enabled', async () => {
+    const res = await ctx().owner.transaction((tx) =>
+      tx.query<{ name: string; rls: boolean }>(
+        `select c.relname as name, c.relrowsecurity as rls from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1`,
+      ),
+    );
+    assert.deepEqual(res.rows.map((r) => r.name), [...TABLES].sort());
+    assert.deepEqual(res.rows.filter((r) => !r.rls).map((r) => r.name), []);
+  });
 
-    it('grants exactly these table privileges to anon, authenticated and service_role', async () => {
-      const res = await ctx().owner.transaction((tx) =>
-        tx.query<{ grantee: string; table: string; privileges: string }>(
-          `select r.rolname as grantee, c.relname as table, string_agg(a.privilege_type, ',' order by a.privilege_type) as privileges
-             from pg_class c
-             join pg_namespace n on n.oid = c.relnamespace
-             cross join lateral aclexplode(c.relacl) a
-             join pg_roles r on r.oid = a.grantee
-            where n.nspname = 'public' and c.relkind = 'r'
-              and r.rolname in ('anon', 'authenticated', 'service_role')
-            group by 1, 2 order by 1, 2`,
-        ),
-      );
-      const expected: { grantee: string; table: string; privileges: string }[] = [];
-      for (const table of [...TABLES].sort()) expected.push({ grantee: 'authenticated', table, privileges: 'SELECT' });
-      for (const table of [...TABLES].sort()) {
-        expected.push({ grantee: 'service_role', table, privileges: table === 'audit_log' ? 'INSERT,SELECT' : 'DELETE,INSERT,SELECT,TRUNCATE,UPDATE' });
-      }
-      // Nothing at all for anon; for service_role no TRIGGER, REFERENCES or MAINTAIN.
-      assert.deepEqual(res.rows, expected);
-    });
-
-    it('service_role cannot create triggers, which would run as whoever writes the table next', async () => {
-      for (const table of TABLES) {
-        const created = await rolledBack<boolean>(
-          ctx().db.asService(async (tx) => {
-            await tx.query(`create trigger steward_probe before insert on public.${table} for each row execute function steward.set_updated_at()`);
-            throw new RolledBack(true);
-          }),
-        ).catch((error: unknown) => classifyRefusal(error, table));
-        assert.deepEqual(created, { refusal: 'denied', message: `permission denied for table ${table}` }, table);
-      }
-    });
-
-    it('grants exactly these column privileges (tenant writes), none of them on tenant_id updates', async () => {
-      const res = await ctx().owner.transaction((tx) =>
-        tx.query<{ grantee: string; table: string; privilege: string; columns: string }>(
-          `select r.rolname as grantee, c.relname as table, a.privilege_type as privilege,
-                  string_agg(att.attname, ',' order by att.attnum) as columns
-             from pg_attribute att
-             join pg_class c on c.oid = att.attrelid
-             join pg_namespace n on n.oid = c.relnamespace
-             cross join lateral aclexplode(att.attacl) a
-             join pg_roles r on r.oid = a.grantee
-            where n.nspname = 'public' and r.rolname in ('anon', 'authenticated', 'service_role')
-            group by 1, 2, 3 order by 1, 2, 3`,
-        ),
-      );
-      assert.deepEqual(res.rows, [
-        { grantee: 'authenticated', table: 'connected_accounts', privilege: 'INSERT', columns: 'tenant_id,provider,status,scopes,linked_at,metadata' },
-        { grantee: 'authenticated', table: 'connected_accounts', privilege: 'UPDATE', columns: 'provider,status,scopes,linked_at,metadata' },
-        { grantee: 'authenticated', table: 'evidence_embeddings', privilege: 'INSERT', columns: 'tenant_id,source_type,source_id,content,embedding,embedding_model,metadata' },
-        { grantee: 'authenticated', table: 'guardrails', privilege: 'UPDATE', columns: 'quiet_hours,trust_threshold,scopes,require_evidence,evidence_insert_scopes' },
-        { grantee: 'authenticated', table: 'objectives', privilege: 'INSERT', columns: 'tenant_id,title,metric,target,horizon,summary' },
-        { grantee: 'authenticated', table: 'objectives', privilege: 'UPDATE', columns: 'title,metric,target,horizon,summary' },
-      ]);
-    });
-
-    it('has exactly these policies', async () => {
-      const res = await ctx().owner.transaction((tx) =>
-        tx.query<{ table: string; policy: string; kind: string; roles: string; cmd: string }>(
-          `select tablename::text as table, policyname::text as policy, permissive::text as kind,
-                  array_to_string(roles, ',') as roles, cmd::text as cmd
-             from pg_policies where schemaname = 'public' order by 1, 2`,
-        ),
-      );
-      const expected: { table: string; policy: string; kind: string; roles: string; cmd: string }[] = [];
-      for (const table of [...TABLES].sort()) {
-        if (table === 'evidence_embeddings') expected.push({ table, policy: 'evidence_insert_requires_scopes', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'INSERT' });
-        if (table === 'guardrails') expected.push({ table, policy: 'guardrails_update_requires_scope', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'UPDATE' });
-        expected.push({ table, policy: 'service_role_full_access', kind: 'PERMISSIVE', roles: 'service_role', cmd: 'ALL' });
-        expected.push({ table, policy: 'tenant_isolation', kind: 'PERMISSIVE', roles: 'authenticated', cmd: 'ALL' });
-      }
-      assert.deepEqual(res.rows, expected);
-    });
-
-    it('has the fixture it expects: one row for A and one for B in every table', () => {
-      for (const table of TABLES) {
-        const snap = baseline.get(table);
-        assert.ok(snap);
-        if (table === 'tenants') {
-          assert.deepEqual([...snap.keys()].sort(), ['A', 'B', 'C']);
-          continue;
-        }
-        assert.equal(snap.get('A')?.length, 1, `${table}: A`);
-        assert.equal(snap.get('B')?.length, 1, `${table}: B`);
-        assert.equal(snap.get('C'), undefined, `${table}: C`);
-      }
-    });
-
-    for (const table of TABLES) {
-      describe(table, () => {
-        for (const actor of ACTORS) {
-          VERBS.forEach((verb, i) => {
-            const expected = MATRIX[table][actor][i];
-            assert.ok(expected !== undefined);
-            it(`${actor} ${verb} → ${describeOutcome(expected)}`, async () => {
-              const test = ctx();
-              const before = baseline.get(table);
-              assert.ok(before);
-              const observed = await observe(test, table, actor, verb);
-
-              if (typeof expected === 'object' || expected === NO_ROWS) {
-                const want = expected === NO_ROWS ? [] : [...expected.rows].sort();
-                assert.equal(observed.kind, 'ok', observed.kind === 'refused' ? `expected ${describeOutcome(expected)}, refused: ${observed.message}` : '');
-                assert.ok(observed.kind === 'ok');
-                const changed = changedTenants(before, observed.after);
-                if (verb === 'select') {
-                  assert.deepEqual([...new Set(observed.labels)].sort(), want, 'tenants visible');
-                  // Exactly the rows of each visible tenant, no more, no fewer.
-                  for (const t of want) {
-                    const visible: number = observed.labels.filter((l) => l === t).length;
-                    assert.equal(visible, before.get(t)?.length, `rows of ${t} visible`);
-                  }
-                  assert.deepEqual(changed, [], 'a select changes nothing');
-                } else {
-                  assert.equal(observed.rowCount, want.length, `rows ${verb}d`);
-                  assert.deepEqual(changed, want, `tenants whose rows changed (seen by the owner)`);
-                }
-              } else {
-                assert.equal(observed.kind, 'refused', `expected ${expected}, but it succeeded`);
-                assert.ok(observed.kind === 'refused');
-                assert.equal(observed.refusal, expected, observed.message);
-              }
-
-              // The invariant behind the whole matrix, asserted on its own: a tenant
-              // never sees or touches another tenant's row.
-              if (observed.kind === 'ok' && (actor === 'tenant_a' || actor === 'tenant_b')) {
-                const self = actor === 'tenant_a' ? 'A' : 'B';
-                assert.deepEqual(observed.labels.filter((l) => l !== self), [], `${actor} reached another tenant's rows`);
-                assert.deepEqual(changedTenants(before, observed.after).filter((l) => l !== self), [], `${actor} changed another tenant's rows`);
-              }
-
-              // Rolled back: the table is as the fixture left it, whatever the cell did.
-              const afterwards = await test.owner.transaction((tx) => snapshot(tx, table));
-              assert.deepEqual(changedTenants(before, afterwards), [], 'the cell left no trace');
-            });
-          });
-        }
-      });
+  it('grants exactly these table privileges to anon, authenticated and service_role', async () => {
+    const res = await ctx().owner.transaction((tx) =>
+      tx.query<{ grantee: string; table: string; privileges: string }>(
+        `select r.rolname as grantee, c.relname as table, string_agg(a.privilege_type, ',' order by a.privilege_type) as privileges
+           from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace
+           cross join lateral aclexplode(c.relacl) a
+           join pg_roles r on r.oid = a.grantee
+          where n.nspname = 'public' and c.relkind = 'r'
+            and r.rolname in ('anon', 'authenticated', 'service_role')
+          group by 1, 2 order by 1, 2`,
+      ),
+    );
+    const expected: { grantee: string; table: string; privileges: string }[] = [];
+    for (const table of [...TABLES].sort()) expected.push({ grantee: 'authenticated', table, privileges: 'SELECT' });
+    for (const table of [...TABLES].sort()) {
+      expected.push({ grantee: 'service_role', table, privileges: table === 'audit_log' ? 'INSERT,SELECT' : 'DELETE,INSERT,SELECT,TRUNCATE,UPDATE' });
     }
+    // Nothing at all for anon; for service_role no TRIGGER, REFERENCES or MAINTAIN.
+    assert.deepEqual(res.rows, expected);
+  });
 
-    describe('audit_log for its owner (a superuser)', () => {
-      for (const sql of [`update public.audit_log set actor_id = 'x'`, 'delete from public.audit_log', 'truncate public.audit_log']) {
-        it(`${sql.split(' ')[0]} → refused_by_trigger`, async () => {
-          const test = ctx();
-          await refusedWith(test.owner.transaction((tx) => tx.query(sql)), 'audit_log', 'refused_by_trigger');
-          const afterwards = await test.owner.transaction((tx) => snapshot(tx, 'audit_log'));
-          assert.deepEqual(changedTenants(baseline.get('audit_log') ?? new Map<string, string[]>(), afterwards), []);
+  it('service_role cannot create triggers, which would run as whoever writes the table next', async () => {
+    for (const table of TABLES) {
+      const created = await rolledBack<boolean>(
+        ctx().db.asService(async (tx) => {
+          await tx.query(`create trigger steward_probe before insert on public.${table} for each row execute function steward.set_updated_at()`);
+          throw new RolledBack(true);
+        }),
+      ).catch((error: unknown) => classifyRefusal(error, table));
+      assert.deepEqual(created, { refusal: 'denied', message: `permission denied for table ${table}` }, table);
+    }
+  });
+
+  it('grants exactly these column privileges (tenant writes), none of them on tenant_id updates', async () => {
+    const res = await ctx().owner.transaction((tx) =>
+      tx.query<{ grantee: string; table: string; privilege: string; columns: string }>(
+        `select r.rolname as grantee, c.relname as table, a.privilege_type as privilege,
+                string_agg(att.attname, ',' order by att.attnum) as columns
+           from pg_attribute att
+           join pg_class c on c.oid = att.attrelid
+           join pg_namespace n on n.oid = c.relnamespace
+           cross join lateral aclexplode(att.attacl) a
+           join pg_roles r on r.oid = a.grantee
+          where n.nspname = 'public' and r.rolname in ('anon', 'authenticated', 'service_role')
+          group by 1, 2, 3 order by 1, 2, 3`,
+      ),
+    );
+    assert.deepEqual(res.rows, [
+      { grantee: 'authenticated', table: 'connected_accounts', privilege: 'INSERT', columns: 'tenant_id,provider,status,scopes,linked_at,metadata' },
+      { grantee: 'authenticated', table: 'connected_accounts', privilege: 'UPDATE', columns: 'provider,status,scopes,linked_at,metadata' },
+      { grantee: 'authenticated', table: 'evidence_embeddings', privilege: 'INSERT', columns: 'tenant_id,source_type,source_id,content,embedding,embedding_model,metadata' },
+      { grantee: 'authenticated', table: 'guardrails', privilege: 'UPDATE', columns: 'quiet_hours,trust_threshold,scopes,require_evidence,evidence_insert_scopes' },
+      { grantee: 'authenticated', table: 'objectives', privilege: 'INSERT', columns: 'tenant_id,title,metric,target,horizon,summary' },
+      { grantee: 'authenticated', table: 'objectives', privilege: 'UPDATE', columns: 'title,metric,target,horizon,summary' },
+    ]);
+  });
+
+  it('has exactly these policies', async () => {
+    const res = await ctx().owner.transaction((tx) =>
+      tx.query<{ table: string; policy: string; kind: string; roles: string; cmd: string }>(
+        `select tablename::text as table, policyname::text as policy, permissive::text as kind,
+                array_to_string(roles, ',') as roles, cmd::text as cmd
+           from pg_policies where schemaname = 'public' order by 1, 2`,
+      ),
+    );
+    const expected: { table: string; policy: string; kind: string; roles: string; cmd: string }[] = [];
+    for (const table of [...TABLES].sort()) {
+      if (table === 'evidence_embeddings') expected.push({ table, policy: 'evidence_insert_requires_scopes', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'INSERT' });
+      if (table === 'guardrails') expected.push({ table, policy: 'guardrails_update_requires_scope', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'UPDATE' });
+      expected.push({ table, policy: 'service_role_full_access', kind: 'PERMISSIVE', roles: 'service_role', cmd: 'ALL' });
+      expected.push({ table, policy: 'tenant_isolation', kind: 'PERMISSIVE', roles: 'authenticated', cmd: 'ALL' });
+    }
+    assert.deepEqual(res.rows, expected);
+  });
+
+  it('has the fixture it expects: one row for A and one for B in every table', () => {
+    for (const table of TABLES) {
+      const snap = baseline.get(table);
+      assert.ok(snap);
+      if (table === 'tenants') {
+        assert.deepEqual([...snap.keys()].sort(), ['A', 'B', 'C']);
+        continue;
+      }
+      assert.equal(snap.get('A')?.length, 1, `${table}: A`);
+      assert.equal(snap.get('B')?.length, 1, `${table}: B`);
+      assert.equal(snap.get('C'), undefined, `${table}: C`);
+    }
+  });
+
+  for (const table of TABLES) {
+    describe(table, () => {
+      for (const actor of ACTORS) {
+        VERBS.forEach((verb, i) => {
+          const expected = MATRIX[table][actor][i];
+          assert.ok(expected !== undefined);
+          it(`${actor} ${verb} → ${describeOutcome(expected)}`, async () => {
+            const test = ctx();
+            const before = baseline.get(table);
+            assert.ok(before);
+            const observed = await observe(test, table, actor, verb);
+
+            if (typeof expected === 'object' || expected === NO_ROWS) {
+              const want = expected === NO_ROWS ? [] : [...expected.rows].sort();
+              assert.equal(observed.kind, 'ok', observed.kind === 'refused' ? `expected ${describeOutcome(expected)}, refused: ${observed.message}` : '');
+              assert.ok(observed.kind === 'ok');
+              const changed = changedTenants(before, observed.after);
+              if (verb === 'select') {
+                assert.deepEqual([...new Set(observed.labels)].sort(), want, 'tenants visible');
+                // Exactly the rows of each visible tenant, no more, no fewer.
+                for (const t of want) {
+                  const visible: number = observed.labels.filter((l) => l === t).length;
+                  assert.equal(visible, before.get(t)?.length, `rows of ${t} visible`);
+                }
+                assert.deepEqual(changed, [], 'a select changes nothing');
+              } else {
+                assert.equal(observed.rowCount, want.length, `rows ${verb}d`);
+                assert.deepEqual(changed, want, `tenants whose rows changed (seen by the owner)`);
+              }
+            } else {
+              assert.equal(observed.kind, 'refused', `expected ${expected}, but it succeeded`);
+              assert.ok(observed.kind === 'refused');
+              assert.equal(observed.refusal, expected, observed.message);
+            }
+
+            // The invariant behind the whole matrix, asserted on its own: a tenant
+            // never sees or touches another tenant's row.
+            if (observed.kind === 'ok' && (actor === 'tenant_a' || actor === 'tenant_b')) {
+              const self = actor === 'tenant_a' ? 'A' : 'B';
+              assert.deepEqual(observed.labels.filter((l) => l !== self), [], `${actor} reached another tenant's rows`);
+              assert.deepEqual(changedTenants(before, observed.after).filter((l) => l !== self), [], `${actor} changed another tenant's rows`);
+            }
+
+            // Rolled back: the table is as the fixture left it, whatever the cell did.
+            const afterwards = await test.owner.transaction((tx) => snapshot(tx, table));
+            assert.deepEqual(changedTenants(before, afterwards), [], 'the cell left no trace');
+          });
         });
       }
     });
+  }
+
+  describe('audit_log for its owner (a superuser)', () => {
+    for (const sql of [`update public.audit_log set actor_id = 'x'`, 'delete from public.audit_log', 'truncate public.audit_log']) {
+      it(`${sql.split(' ')[0]} → refused_by_trigger`, async () => {
+        const test = ctx();
+        await refusedWith(test.owner.transaction((tx) => tx.query(sql)), 'audit_log', 'refused_by_trigger');
+        const afterwards = await test.owner.transaction((tx) => snapshot(tx, 'audit_log'));
+        assert.deepEqual(changedTenants(baseline.get('audit_log') ?? new Map<string, string[]>(), afterwards), []);
+      });
+    }
   });
-}
+});

@@ -1,8 +1,8 @@
-import { after, before, describe } from 'node:test';
+import { before } from 'node:test';
 import type { Database } from '../../src/db/database.ts';
 import type { TenantClaims } from '../../src/db/tenant-context.ts';
 import { serviceAccess, tenantAccess, type Access } from '../../src/services/access.ts';
-import { ENGINES, type TestDatabase } from './engines.ts';
+import { forEachEngine, type TestDatabase } from './engines.ts';
 
 /**
  * A service backend under contract test (River's driver test suite): the contract
@@ -25,26 +25,21 @@ export interface BackendContext {
  * backend lacks is declared under a visible `if`, never skipped at run time.
  */
 export function forEachBackend(title: string, body: (ctx: () => BackendContext, name: string) => void): void {
-  for (const engine of ENGINES) {
-    describe(`${title} on ${engine.name}`, () => {
-      let current: BackendContext | undefined;
-      before(async () => {
-        const test = await engine.open();
-        current = {
-          name: engine.name,
-          db: test.db,
-          test,
-          service: () => serviceAccess(test.db),
-          tenant: (claims) => tenantAccess(test.db, claims),
-        };
-      });
-      after(async () => {
-        await current?.test.close();
-      });
-      body(() => {
-        if (!current) throw new Error('backend used outside a test');
-        return current;
-      }, engine.name);
+  forEachEngine(title, (db, engine) => {
+    let current: BackendContext | undefined;
+    before(() => {
+      const test = db();
+      current = {
+        name: engine,
+        db: test.db,
+        test,
+        service: () => serviceAccess(test.db),
+        tenant: (claims) => tenantAccess(test.db, claims),
+      };
     });
-  }
+    body(() => {
+      if (!current) throw new Error('backend used outside a test');
+      return current;
+    }, engine);
+  });
 }

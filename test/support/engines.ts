@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import { Database } from '../../src/db/database.ts';
 import { PGliteDriver } from '../../src/db/pglite-driver.ts';
@@ -8,8 +9,9 @@ import { loadPgliteTemplate, postgresTemplate, withDatabase } from './template.t
 
 /**
  * The engines every database test runs on: PGlite always, PostgreSQL when
- * TEST_DATABASE_URL is set (kysely's DIALECTS list). Test files loop over ENGINES and
- * call `engine.open()` once: a migrated database of the file's own, dropped on close.
+ * TEST_DATABASE_URL is set (kysely's DIALECTS list). Test files declare their suites with
+ * forEachEngine, which calls `engine.open()` once per engine: a migrated database of the
+ * file's own, dropped on close.
  */
 export interface TestDatabase {
   readonly engine: Engine;
@@ -71,6 +73,30 @@ function postgres(adminUrl: string): TestEngine {
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
 export const ENGINES: readonly TestEngine[] = [pglite, ...(TEST_DATABASE_URL ? [postgres(TEST_DATABASE_URL)] : [])];
+
+/**
+ * Declares `describe(`${title} on ${engine}`)` for every engine, with a database of its
+ * own opened before and closed after. `body` receives a getter, valid inside tests (and
+ * in `before` hooks the body declares, which run after the database is open), and the
+ * engine's name, known at declaration time.
+ */
+export function forEachEngine(title: string, body: (db: () => TestDatabase, engine: Engine) => void): void {
+  for (const engine of ENGINES) {
+    describe(`${title} on ${engine.name}`, () => {
+      let test: TestDatabase | undefined;
+      before(async () => {
+        test = await engine.open();
+      });
+      after(async () => {
+        await test?.close();
+      });
+      body(() => {
+        if (!test) throw new Error('database used outside a test');
+        return test;
+      }, engine.name);
+    });
+  }
+}
 
 /** An empty (unmigrated) database on the TEST_DATABASE_URL server, for CLI and migration tests. */
 export async function scratchPostgresDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {

@@ -58,9 +58,11 @@ export function registerStartCommand(program: Command): void {
         const tenants = await new SqlTenantService(serviceAccess(db)).list({ limit: 1000 });
         printLine(`  tenants (${tenants.length}):`);
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
+        // Listen before announcing readiness: a signal sent on seeing "Ready" must find
+        // the handler installed, not the default action (which kills without closing).
+        const stopped = untilSignal();
         printLine('Ready. Press Ctrl-C to stop.');
-
-        printLine(`Stopping (${await untilSignal()})…`);
+        printLine(`Stopping (${await stopped})…`);
       } finally {
         await db.close();
       }
