@@ -9,14 +9,12 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   STEWARD_DATA_DIR: z.string().min(1).default('.steward/data'),
-  STEWARD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export interface Config {
   /** Set: production mode on PostgreSQL/Supabase. Unset: embedded PGlite in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
-  readonly logLevel: z.output<typeof envSchema>['STEWARD_LOG_LEVEL'];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { dataDir?: string } = {}): Config {
@@ -29,6 +27,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { da
   return Object.freeze({
     databaseUrl: parsed.data.DATABASE_URL,
     dataDir: resolve(overrides.dataDir ?? parsed.data.STEWARD_DATA_DIR),
-    logLevel: parsed.data.STEWARD_LOG_LEVEL,
   });
 }

@@ -7,8 +7,10 @@
 
 -- differs: no pgcrypto. gen_random_uuid() and sha256() are core since PostgreSQL 13/11,
 -- and PGlite would need pgcrypto loaded as a separate module.
--- pgvector lives in schema `extensions`, as on Supabase; the drivers put `extensions`
--- on the search_path. Where vector is already installed elsewhere, this is a no-op.
+-- pgvector goes into schema `extensions`, as on Supabase. Where it is already installed
+-- elsewhere (older Supabase projects have it in `public`) this is a no-op, so the type
+-- and operator classes are named unqualified below: migrations and every Steward
+-- transaction run with search_path `public, extensions`, which finds them either way.
 create schema if not exists extensions;
 create extension if not exists vector with schema extensions;
 
@@ -232,7 +234,7 @@ create table public.evidence_embeddings (
   source_id text,
   content text not null,
   -- Nullable: rows are embedded asynchronously, after they are written.
-  embedding extensions.vector(384),
+  embedding vector(384),
   -- added: which model produced the vector. Search compares rows of one model only.
   embedding_model text,
   metadata jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
@@ -243,7 +245,7 @@ create table public.evidence_embeddings (
 );
 create index evidence_embeddings_tenant_idx on public.evidence_embeddings (tenant_id);
 create index evidence_embeddings_embedding_idx
-  on public.evidence_embeddings using hnsw (embedding extensions.vector_ip_ops);
+  on public.evidence_embeddings using hnsw (embedding vector_ip_ops);
 create index evidence_embeddings_tsv_idx on public.evidence_embeddings using gin (content_tsv);
 create index evidence_embeddings_source_idx on public.evidence_embeddings (tenant_id, source_type, source_id);
 

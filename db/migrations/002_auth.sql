@@ -103,6 +103,14 @@ $$;
 -- Schema access. Tables get their grants in 004_rls; `steward` stays internal.
 grant usage on schema public to anon, authenticated, service_role;
 grant usage on schema extensions to anon, authenticated, service_role;
-grant usage on schema auth to anon, authenticated, service_role;
+-- On Supabase `auth` belongs to supabase_auth_admin and already grants this; there the
+-- migrating role may not grant on it, which is no reason to fail.
+do $do$
+begin
+  grant usage on schema auth to anon, authenticated, service_role;
+exception when insufficient_privilege then
+  null;
+end
+$do$;
 revoke all on schema steward from public;
 grant usage on schema steward to service_role;

@@ -16,6 +16,11 @@ export interface CommandContext {
   embedded: boolean;
 }
 
+/** The configuration for a command: the environment, with --data-dir on top. */
+export function configFrom(options: GlobalOptions): Config {
+  return loadConfig(process.env, options.dataDir ? { dataDir: options.dataDir } : {});
+}
+
 /**
  * Opens the configured database for one command and always closes it (an open PGlite
  * keeps the process alive). Embedded data dirs are Steward's own, so they are migrated
@@ -26,7 +31,7 @@ export async function withDatabase<T>(
   fn: (ctx: CommandContext) => Promise<T>,
   { schema = 'current' }: { schema?: 'current' | 'any' } = {},
 ): Promise<T> {
-  const config = loadConfig(process.env, options.dataDir ? { dataDir: options.dataDir } : {});
+  const config = configFrom(options);
   const { db, location } = await openDatabase(config);
   try {
     const embedded = !config.databaseUrl;

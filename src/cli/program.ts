@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerDbCommands } from './commands/db.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
   const program = new Command('steward')
     .description('Steward: the control plane for AI agents acting on real SaaS accounts.\n' +
       'Uses the embedded database in --data-dir by default, or PostgreSQL when DATABASE_URL is set.')
+    .version(packageJson.version, '-V, --version')
     .option('--data-dir <path>', 'embedded data directory (env STEWARD_DATA_DIR; default ./.steward/data)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

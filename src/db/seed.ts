@@ -1,6 +1,11 @@
 import { SEEDS_DIR, readSqlFiles } from './sql-files.ts';
 import type { Driver } from './types.ts';
 
+/** Whether any seed has ever been applied here (`steward start` seeds only the first time). */
+export async function hasSeeded(driver: Driver): Promise<boolean> {
+  return driver.transaction(async (tx) => (await tx.query('select 1 from steward.seeds limit 1')).rowCount > 0);
+}
+
 export interface SeedResult {
   applied: string[];
   skipped: string[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Access } from './access.ts';
-import { KIB, jsonObject, limit, parseInput, uuid } from './validation.ts';
+import { KIB, jsonObject, limit, parseInput, timestamp, uuid } from './validation.ts';
 
 /** A row of `audit_log`. chain_seq, prev_hash and hash are set by the database (003_audit). */
 export interface AuditEntry {
@@ -25,8 +25,6 @@ export interface ChainBreak {
   chain_seq: number;
   reason: ChainBreakReason;
 }
-
-const timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v));
 
 export const appendAuditInput = z.strictObject({
   // Required, though it may be null: a forgotten tenant must not silently land in the

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { Access } from './access.ts';
-import { KIB, jsonObject, limit, notFound, parseInput, riskTier, uuid } from './validation.ts';
-
-export type RiskTier = z.infer<typeof riskTier>;
+import { KIB, jsonObject, limit, notFound, parseInput, riskTier, toolSlug, uuid, type RiskTier } from './validation.ts';
 
 /** One version of a tool in a tenant's catalog. */
 export interface CatalogEntry {
@@ -21,14 +19,12 @@ export interface CatalogEntry {
   updated_at: Date;
 }
 
-// Slugs look like GMAIL__drafts.create; any non-blank token without whitespace is taken.
-const slugField = z.string().trim().min(1).max(200).regex(/^\S+$/, 'must not contain whitespace');
 const versionField = z.string().trim().min(1).max(64);
 
 /** An entry as synced: omitted fields take the column defaults, on insert and on update. */
 export const catalogEntryInput = z.strictObject({
   tenant_id: uuid,
-  tool_slug: slugField,
+  tool_slug: toolSlug,
   version: versionField.default('latest'),
   display_name: z.string().trim().min(1).max(200).nullable().default(null),
   description: z.string().trim().min(1).max(16_000).nullable().default(null),
@@ -105,9 +101,9 @@ export class SqlCatalogService implements CatalogService {
     return this.#access.run(async (tx) => (await tx.query<CatalogEntry>(UPSERT, [JSON.stringify(entries)])).rows);
   }
 
-  async get(tenantId: string, toolSlug: string, version?: string): Promise<CatalogEntry> {
+  async get(tenantId: string, slugInput: string, version?: string): Promise<CatalogEntry> {
     const t = parseInput(uuid, tenantId, 'tenant_id');
-    const slug = parseInput(slugField, toolSlug, 'tool_slug');
+    const slug = parseInput(toolSlug, slugInput, 'tool_slug');
     const v = parseInput(versionField.optional(), version, 'version');
     const row = await this.#access.run(async (tx) =>
       (

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Access } from './access.ts';
-import { KIB, jsonObject, limit, notFound, parseInput, uuid } from './validation.ts';
+import { KIB, jsonObject, limit, notFound, parseInput, timestamp, uuid } from './validation.ts';
 
 // Composio's account states, lower-cased, INITIALIZING/INITIATED folded into pending (001_init).
 export const connectedAccountStatus = z.enum(['pending', 'active', 'failed', 'expired', 'inactive', 'revoked']);
@@ -19,8 +19,6 @@ export interface ConnectedAccount {
 }
 
 const provider = z.string().trim().min(1).max(100);
-// A Date, or an ISO 8601 timestamp with an explicit offset (no guessing a time zone).
-const timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v));
 
 const fields = {
   status: connectedAccountStatus,

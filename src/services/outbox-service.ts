@@ -3,9 +3,7 @@ import { z } from 'zod';
 import type { Transaction } from '../db/types.ts';
 import { StewardError } from '../errors.ts';
 import type { Access } from './access.ts';
-import { KIB, jsonObject, limit, notFound, parseInput, riskTier, uuid } from './validation.ts';
-
-export type RiskTier = z.infer<typeof riskTier>;
+import { KIB, jsonObject, limit, notFound, parseInput, riskTier, timestamp, toolSlug, uuid, type RiskTier } from './validation.ts';
 
 export const OUTBOX_STATUSES = ['pending', 'in_progress', 'awaiting_approval', 'success', 'conflict', 'rejected'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
@@ -50,9 +48,6 @@ export type Envelope = OutboxEnvelope | DeadLetterEnvelope;
 /** What enqueue returns: the envelope, and whether this call created it (false = idempotent repeat). */
 export type EnqueueResult = Envelope & { created: boolean };
 
-// Slugs look like GMAIL__drafts.create; the same rule as the catalog's.
-const slugField = z.string().trim().min(1).max(200).regex(/^\S+$/, 'must not contain whitespace');
-const timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v));
 
 /**
  * An envelope as a caller submits it. `slug` is the original system's alias of
@@ -61,8 +56,8 @@ const timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]).transfor
 export const enqueueInput = z
   .strictObject({
     tenant_id: uuid,
-    tool_slug: slugField.optional(),
-    slug: slugField.optional(),
+    tool_slug: toolSlug.optional(),
+    slug: toolSlug.optional(),
     arguments: jsonObject(256 * KIB),
     connected_account_id: z.string().trim().min(1).max(255).nullable().optional(),
     risk: riskTier.optional(),

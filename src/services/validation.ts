@@ -39,6 +39,13 @@ export function jsonObject(maxBytes: number) {
 
 export const KIB = 1024;
 export const riskTier = z.enum(['low', 'medium', 'high']);
+export type RiskTier = z.infer<typeof riskTier>;
+
+/** A tool slug such as GMAIL__drafts.create: one non-blank token without whitespace. */
+export const toolSlug = z.string().trim().min(1).max(200).regex(/^\S+$/, 'must not contain whitespace');
+
+/** A Date, or an ISO 8601 timestamp with an explicit offset (no guessing a time zone). */
+export const timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((v) => new Date(v));
 export const limit = z.number().int().min(1).max(1000).default(100);
 
 /** Parses `input`; a scalar input is reported under `field` (objects use their paths). */

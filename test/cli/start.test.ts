@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitOf, runCli, startCli, waitForOutput } from '../support/cli.ts';
+import { TEST_DATABASE_URL, scratchPostgresDatabase } from '../support/engines.ts';
 
 // `steward start` on the embedded default, as a newcomer runs it (npm start).
 describe('steward start (embedded)', () => {
@@ -58,3 +59,39 @@ describe('steward start (embedded)', () => {
     assert.match(verify.stdout, /audit log intact/);
   });
 });
+
+// On a server, start migrates but loads the demo seed only when asked (--seed).
+if (TEST_DATABASE_URL) {
+  describe('steward start (PostgreSQL)', () => {
+    let scratch: { url: string; drop(): Promise<void> };
+    before(async () => {
+      scratch = await scratchPostgresDatabase(TEST_DATABASE_URL!);
+    });
+    after(async () => {
+      await scratch.drop();
+    });
+
+    it('migrates, does not seed without --seed, and stops on SIGINT', async () => {
+      const child = startCli(['start'], { DATABASE_URL: scratch.url });
+      const exited = exitOf(child);
+      const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
+      assert.match(out, /Steward on PostgreSQL: postgresql:\/\/steward:\*\*\*@/, 'the password is not printed');
+      assert.match(out, /migration applied: 004_rls\.sql/);
+      assert.doesNotMatch(out, /seeded/);
+      assert.match(out, /tenants \(0\):/);
+      child.kill('SIGINT');
+      assert.equal((await exited).code, 0);
+    });
+
+    it('with --seed, loads the demo seed on the first run', async () => {
+      const child = startCli(['start', '--seed'], { DATABASE_URL: scratch.url });
+      const exited = exitOf(child);
+      const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
+      assert.match(out, /migrations: up to date/);
+      assert.match(out, /seeded: 000_demo_tenant\.sql/);
+      assert.match(out, /tenants \(2\):/);
+      child.kill('SIGINT');
+      assert.equal((await exited).code, 0);
+    });
+  });
+}

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { rm } from 'node:fs/promises';
+import { DataDirLock } from '../../db/data-dir-lock.ts';
 import { migrate, migrationStatus } from '../../db/migrate.ts';
 import { openDatabase } from '../../db/open-database.ts';
 import { resetDatabase } from '../../db/reset.ts';
 import { seed } from '../../db/seed.ts';
-import { loadConfig } from '../../config.ts';
-import { StewardError } from '../../errors.ts';
-import { withDatabase, type GlobalOptions } from '../context.ts';
+import { configFrom, withDatabase, type GlobalOptions } from '../context.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 
 export function registerDbCommands(program: Command): void {
@@ -61,10 +60,9 @@ export function registerDbCommands(program: Command): void {
     .description('DESTROY all Steward data, then migrate and seed again')
     .requiredOption('--yes', 'confirm that all data in the database is to be deleted')
     .option('--no-seed', 'do not load the demo seed afterwards')
-    .action(async (opts: { yes: boolean; seed: boolean }, cmd: Command) => {
+    .action(async (opts: { seed: boolean }, cmd: Command) => {
       const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const config = loadConfig(process.env, globals.dataDir ? { dataDir: globals.dataDir } : {});
-      if (!opts.yes) throw new StewardError('invalid_input', 'reset needs --yes', { field: 'yes' });
+      const config = configFrom(globals);
       if (config.databaseUrl) {
         const { db: database, location } = await openDatabase(config);
         try {
@@ -74,10 +72,13 @@ export function registerDbCommands(program: Command): void {
           await database.close();
         }
       } else {
-        // Embedded: take the data dir's lock (refused while `steward start` runs), then delete it.
-        const { db: database } = await openDatabase(config);
-        await database.close();
-        await rm(config.dataDir, { recursive: true, force: true });
+        // Embedded: delete the data dir under its lock (refused while `steward start` runs).
+        const lock = DataDirLock.acquire(config.dataDir);
+        try {
+          await rm(config.dataDir, { recursive: true, force: true });
+        } finally {
+          lock.release();
+        }
         printLine(`${config.dataDir}: deleted`);
       }
       await withDatabase(globals, async ({ db: database }) => {

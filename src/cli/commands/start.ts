@@ -1,19 +1,13 @@
 import type { Command } from 'commander';
 import { once } from 'node:events';
-import { loadConfig } from '../../config.ts';
 import { migrate } from '../../db/migrate.ts';
 import { openDatabase } from '../../db/open-database.ts';
-import { seed } from '../../db/seed.ts';
+import { hasSeeded, seed } from '../../db/seed.ts';
 import { serviceAccess } from '../../services/access.ts';
 import { SqlTenantService } from '../../services/tenant-service.ts';
-import type { GlobalOptions } from '../context.ts';
+import { configFrom, type GlobalOptions } from '../context.ts';
 import { printLine } from '../output.ts';
 
-/**
- * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
- * data on the first run, say what happened, and stay up until Ctrl-C. The API server,
- * worker and scheduler join this process in later releases.
- */
 /**
  * Waits for SIGINT or SIGTERM. Signal listeners do not keep Node's event loop alive, so
  * a timer holds it open meanwhile; without it, the process would drift out through the
@@ -32,14 +26,18 @@ async function untilSignal(): Promise<NodeJS.Signals> {
   }
 }
 
+/**
+ * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
+ * data on the first run, say what happened, and stay up until Ctrl-C. The API server,
+ * worker and scheduler join this process in later releases.
+ */
 export function registerStartCommand(program: Command): void {
   program.command('start')
     .description('open the database (embedded by default), migrate, seed on first run, and run until Ctrl-C')
     .option('--no-seed', 'never load the demo seed')
     .option('--seed', 'load the demo seed on first run, also on a DATABASE_URL server (default: embedded only)')
     .action(async (opts: { seed?: boolean }, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const config = loadConfig(process.env, globals.dataDir ? { dataDir: globals.dataDir } : {});
+      const config = configFrom(cmd.optsWithGlobals<GlobalOptions>());
       const embedded = !config.databaseUrl;
       const { db, location } = await openDatabase(config);
       try {
@@ -47,7 +45,7 @@ export function registerStartCommand(program: Command): void {
         const migrations = await migrate(db.driver, { onApply: (f) => printLine(`  migration applied: ${f.name}`) });
         if (migrations.applied.length === 0) printLine(`  migrations: up to date (${migrations.alreadyApplied.length} applied)`);
 
-        const firstRun = (await db.driver.transaction((tx) => tx.query('select 1 from steward.seeds limit 1'))).rowCount === 0;
+        const firstRun = !(await hasSeeded(db.driver));
         const wantSeed = opts.seed ?? embedded;
         if (firstRun && wantSeed) {
           const seeded = await seed(db.driver);
