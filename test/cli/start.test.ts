@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,18 @@ describe('steward start (embedded)', () => {
     assert.match(out, /tenants \(2\):/);
     again.kill('SIGTERM');
     assert.equal((await exited).code, 0);
+  });
+
+  it('a repeated signal during shutdown still stops cleanly (npm start forwards Ctrl-C a second time)', async () => {
+    const child = startCli(['start', '--data-dir', dataDir]);
+    const exited = exitOf(child);
+    await waitForOutput(child, /Ready\. Press Ctrl-C/);
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const { code, stdout } = await exited;
+    assert.equal(code, 0);
+    assert.match(stdout, /Stopped; data dir closed\./);
+    assert.equal(existsSync(`${dataDir}.lock`), false, 'the lock file is removed');
   });
 
   it('the data is intact after the refused second start: tenants, envelopes and an unbroken audit chain', async () => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { once } from 'node:events';
 import { migrate } from '../../db/migrate.ts';
 import { openDatabase } from '../../db/open-database.ts';
 import { hasSeeded, seed } from '../../db/seed.ts';
@@ -8,22 +7,30 @@ import { SqlTenantService } from '../../services/tenant-service.ts';
 import { configFrom, type GlobalOptions } from '../context.ts';
 import { printLine } from '../output.ts';
 
+/** How long closing may take after a stop signal before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
 /**
- * Waits for SIGINT or SIGTERM. Signal listeners do not keep Node's event loop alive, so
- * a timer holds it open meanwhile; without it, the process would drift out through the
- * end of the loop as soon as the database went idle, without closing anything.
+ * Resolves on the first SIGINT or SIGTERM and keeps absorbing later ones: under
+ * `npm start` a Ctrl-C arrives twice (from the terminal, and forwarded by npm), and a
+ * second signal must not hit the default action, which kills without closing anything.
+ * Signal listeners do not keep Node's event loop alive, so a timer holds it open until
+ * the first signal; after it, an unref'd timer ends a shutdown that hangs.
  */
-async function untilSignal(): Promise<NodeJS.Signals> {
+function stopSignal(): Promise<NodeJS.Signals> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  try {
-    const [signal] = await Promise.race([
-      once(process, 'SIGINT').then(() => ['SIGINT'] as const),
-      once(process, 'SIGTERM').then(() => ['SIGTERM'] as const),
-    ]);
-    return signal;
-  } finally {
-    clearInterval(keepAlive);
-  }
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      clearInterval(keepAlive);
+      setTimeout(() => {
+        process.stderr.write(`steward: shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting\n`);
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }
 
 /**
@@ -58,7 +65,7 @@ export function registerStartCommand(program: Command): void {
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
         // Listen before announcing readiness: a signal sent on seeing "Ready" must find
         // the handler installed, not the default action (which kills without closing).
-        const stopped = untilSignal();
+        const stopped = stopSignal();
         printLine('Ready. Press Ctrl-C to stop.');
         printLine(`Stopping (${await stopped})…`);
       } finally {
