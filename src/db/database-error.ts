@@ -54,6 +54,10 @@ export function fromDatabaseError(error: unknown): unknown {
     case '22021': // a NUL character in text
     case '22P05': // \u0000 in jsonb
       return new StewardError('invalid_input', field ? `${field}: ${error.message}` : error.message, opts);
+    case 'P0002': // no_data_found, raised by SQL functions for a missing (or hidden) row
+      return new StewardError('not_found', error.message, opts);
+    case '55000': // object_not_in_prerequisite_state: e.g. approving an envelope not awaiting approval
+      return new StewardError('conflict', error.message, opts);
     case '42501':
       return new StewardError('forbidden', error.message, opts);
     default:

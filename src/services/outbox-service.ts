@@ -165,7 +165,7 @@ const AUDIT_AND_READ_BACK = `
   ), audited as (
     insert into audit_log (tenant_id, actor_type, actor_id, category, payload)
     select o.tenant_id, k.actor_type, k.actor_id, 'outbox',
-           jsonb_build_object('envelope_id', o.id, 'tool_slug', o.tool_slug, 'from', null,
+           jsonb_build_object('envelope_id', o.id, 'tool_slug', o.tool_slug, 'transition', 'enqueue', 'from', null,
                               'to', 'pending', 'external_id', o.external_id)
       from keys k join outbox o on o.id = k.created_id
      order by o.tenant_id, o.external_id

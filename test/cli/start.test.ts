@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitOf, runCli, startCli, waitForOutput } from '../support/cli.ts';
 import { TEST_DATABASE_URL, scratchPostgresDatabase } from '../support/engines.ts';
+import { MIGRATIONS_DIR, readSqlFiles } from '../../src/db/sql-files.ts';
+
+const MIGRATIONS = (await readSqlFiles(MIGRATIONS_DIR)).map((f) => f.name);
 
 // `steward start` on the embedded default, as a newcomer runs it (npm start).
 describe('steward start (embedded)', () => {
@@ -24,7 +27,7 @@ describe('steward start (embedded)', () => {
     const exited = exitOf(first);
     const out = await waitForOutput(first, /Ready\. Press Ctrl-C/);
     assert.match(out, new RegExp(`data dir: ${dataDir}`));
-    for (const m of ['001_init.sql', '002_auth.sql', '003_audit.sql', '004_rls.sql']) assert.match(out, new RegExp(`migration applied: ${m}`));
+    for (const m of MIGRATIONS) assert.match(out, new RegExp(`migration applied: ${m}`));
     assert.match(out, /seeded: 000_demo_tenant\.sql/);
     assert.match(out, /11111111-1111-1111-1111-111111111111 {2}Demo Tenant/);
     assert.match(out, /77777777-7777-7777-7777-777777777777 {2}Second Tenant/);
@@ -44,7 +47,7 @@ describe('steward start (embedded)', () => {
     const again = startCli(['start', '--data-dir', dataDir]);
     const exited = exitOf(again);
     const out = await waitForOutput(again, /Ready\. Press Ctrl-C/);
-    assert.match(out, /migrations: up to date \(4 applied\)/);
+    assert.match(out, new RegExp(`migrations: up to date \\(${MIGRATIONS.length} applied\\)`));
     assert.match(out, /seed: loaded on an earlier run; not loaded again/);
     assert.match(out, /tenants \(2\):/);
     again.kill('SIGTERM');
@@ -89,7 +92,7 @@ if (TEST_DATABASE_URL) {
       const exited = exitOf(child);
       const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
       assert.match(out, /Steward on PostgreSQL: postgresql:\/\/steward:\*\*\*@/, 'the password is not printed');
-      assert.match(out, /migration applied: 004_rls\.sql/);
+      assert.match(out, new RegExp(`migration applied: ${MIGRATIONS.at(-1)!}`));
       assert.doesNotMatch(out, /seeded/);
       assert.match(out, /tenants \(0\):/);
       child.kill('SIGINT');

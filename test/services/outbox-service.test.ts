@@ -61,7 +61,7 @@ forEachBackend('OutboxService', (ctx, backend) => {
     assert.deepEqual({ ...(await asService().get(e.id)), created: true }, e);
     assert.deepEqual(await auditRowsOf(e.id), [{
       tenant_id: A, actor_type: 'agent', actor_id: 'control-plane',
-      payload: { envelope_id: e.id, tool_slug: GMAIL, from: null, to: 'pending', external_id: e.external_id },
+      payload: { envelope_id: e.id, tool_slug: GMAIL, transition: 'enqueue', from: null, to: 'pending', external_id: e.external_id },
     }]);
   });
 
