@@ -60,6 +60,13 @@ export class PGliteDriver implements Driver {
     return fn(session);
   }
 
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.#db.listen(channel, onNotify);
+    return async () => {
+      if (!this.#db.closed) await unlisten();
+    };
+  }
+
   /** A copy of the whole database as a tarball (for test templates). */
   async dump(): Promise<Blob> {
     return this.#db.dumpDataDir('none');

@@ -46,8 +46,10 @@ export interface PostgresDriverOptions {
 export class PostgresDriver implements Driver {
   readonly engine = 'postgres' as const;
   readonly #pool: pg.Pool;
+  readonly #options: PostgresDriverOptions;
 
   constructor(options: PostgresDriverOptions) {
+    this.#options = options;
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.max ?? 10,
@@ -82,6 +84,36 @@ export class PostgresDriver implements Driver {
       // after a failure, where that state could outlive the caller.
       client.release(broken);
     }
+  }
+
+  /**
+   * LISTEN on a connection of its own (a pooled one would be handed to others). When it
+   * drops, it reconnects after a second; notifications in between are lost, which the
+   * callers' polling covers.
+   */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.#options.connectionString, application_name: `${this.#options.applicationName ?? 'steward'}-listen` });
+      c.on('notification', (msg) => {
+        if (msg.channel === channel) onNotify(msg.payload ?? '');
+      });
+      c.on('error', () => undefined);
+      c.on('end', () => {
+        if (!stopped) retry = setTimeout(() => void connect().catch(() => undefined), 1000).unref();
+      });
+      await c.connect();
+      await c.query(`listen ${pg.escapeIdentifier(channel)}`);
+      client = c;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
   }
 
   async close(): Promise<void> {

@@ -29,5 +29,11 @@ export interface Driver {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   /** Runs `fn` on one session held for its whole duration (session-level advisory locks). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with each NOTIFY payload on `channel` until the returned function is
+   * called. A listener is an optimisation: it may miss notifications (a dropped
+   * connection), so callers keep a poll as their correctness floor.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

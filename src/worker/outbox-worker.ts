@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Database } from '../db/database.ts';
+import { completionForDecision, completionForExecution, type Completion, type ExecutionEnd } from '../domain/envelope-outcome.ts';
+import { evaluateGuardrails } from '../domain/guardrails.ts';
+import { DEFAULT_RETRY_POLICIES, type RetryPolicies } from '../domain/retry-policy.ts';
+import type { OutboxEnvelope } from '../services/outbox-service.ts';
+import { ExecutionError, type Executor } from './executor.ts';
+import { claimEnvelopes, completeEnvelopes, extendLeases, loadGuardrailContexts, recoverExpiredLeases, type CompletionApplied } from './outbox-queries.ts';
+import { Wakeup } from './wakeup.ts';
+
+export interface OutboxWorkerOptions {
+  /** Identifies this worker in leases and audit rows; default host:pid:random. */
+  workerId?: string;
+  /** Envelopes executing at once in this worker. */
+  concurrency?: number;
+  /** Envelopes claimed per round trip. */
+  batchSize?: number;
+  /** A lease's length; it is renewed every third of it while the envelope runs. */
+  leaseSeconds?: number;
+  /** The longest an execution may take before it is aborted (a retryable failure). */
+  executionTimeoutMs?: number;
+  /** Idle poll: the correctness floor when no NOTIFY arrives (≤ 1 s). */
+  pollIntervalMs?: number;
+  retryPolicies?: RetryPolicies;
+  clock?: () => Date;
+  random?: () => number;
+  /** Called for each applied completion (telemetry, logs, tests). */
+  onCompleted?: (envelope: OutboxEnvelope, completion: Completion, applied: CompletionApplied) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface BatchSummary {
+  claimed: number;
+  completed: number;
+}
+
+/**
+ * The outbox worker: claims due envelopes, judges each against its tenant's guardrails,
+ * executes the allowed ones, and records every outcome through the SQL transitions. All
+ * state lives in rows (leases, attempts, next_run_at); a worker killed at any moment
+ * loses nothing: its leases expire and another worker (or this one, restarted)
+ * recovers them.
+ */
+export class OutboxWorker {
+  readonly id: string;
+  readonly #db: Database;
+  readonly #executor: Executor;
+  readonly #opts: Required<Omit<OutboxWorkerOptions, 'workerId' | 'onCompleted' | 'onError'>> & Pick<OutboxWorkerOptions, 'onCompleted' | 'onError'>;
+  readonly #running = new Map<string, OutboxEnvelope>();
+  readonly #wakeup = new Wakeup();
+  readonly #stop = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(db: Database, executor: Executor, options: OutboxWorkerOptions = {}) {
+    this.#db = db;
+    this.#executor = executor;
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#opts = {
+      concurrency: options.concurrency ?? 8,
+      batchSize: options.batchSize ?? 10,
+      leaseSeconds: options.leaseSeconds ?? 30,
+      executionTimeoutMs: options.executionTimeoutMs ?? 60_000,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      retryPolicies: options.retryPolicies ?? DEFAULT_RETRY_POLICIES,
+      clock: options.clock ?? (() => new Date()),
+      random: options.random ?? Math.random,
+      onCompleted: options.onCompleted,
+      onError: options.onError,
+    };
+  }
+
+  /** Claims one batch, runs it to the end and records every outcome (`outbox start --once`). */
+  async runOnce(): Promise<BatchSummary> {
+    await this.#recover();
+    const claimed = await this.#claim(this.#opts.batchSize);
+    const completed = (await Promise.all(await this.#process(claimed))).length;
+    return { claimed: claimed.length, completed };
+  }
+
+  /** Runs until stop(): claims whenever it has capacity and there is work. */
+  start(): void {
+    if (this.#loop) throw new Error('worker already started');
+    this.#loop = this.#run();
+  }
+
+  /** Stops claiming, lets running envelopes finish (their leases cover them), and returns. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#wakeup.wake();
+    await this.#loop;
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  async #run(): Promise<void> {
+    const unlisten = await this.#db.driver.listen('steward_outbox', (payload) => {
+      if (claimable(payload)) this.#wakeup.wake();
+    }).catch((error: unknown) => {
+      this.#opts.onError?.(error); // no LISTEN: the poll alone keeps the worker going
+      return undefined;
+    });
+    const inFlight = new Set<Promise<unknown>>();
+    let lastRecovery = 0;
+    try {
+      while (!this.#stop.signal.aborted) {
+        try {
+          if (Date.now() - lastRecovery > (this.#opts.leaseSeconds * 1000) / 2) {
+            lastRecovery = Date.now();
+            await this.#recover();
+          }
+          const capacity = this.#opts.concurrency - this.#running.size;
+          const claimed = capacity > 0 ? await this.#claim(Math.min(this.#opts.batchSize, capacity)) : [];
+          for (const done of await this.#process(claimed)) {
+            inFlight.add(done);
+            void done.finally(() => {
+              inFlight.delete(done);
+              this.#wakeup.wake(); // a slot (and maybe the tenant's next envelope) is free
+            });
+          }
+          // A full batch suggests more work: claim again at once; otherwise wait.
+          if (claimed.length === 0 || claimed.length < Math.min(this.#opts.batchSize, capacity)) {
+            await this.#wakeup.wait(this.#opts.pollIntervalMs);
+          }
+        } catch (error) {
+          this.#opts.onError?.(error);
+          await this.#wakeup.wait(this.#opts.pollIntervalMs); // database down: retry at poll pace
+        }
+      }
+      await Promise.allSettled(inFlight);
+    } finally {
+      await unlisten?.();
+    }
+  }
+
+  async #claim(limit: number): Promise<OutboxEnvelope[]> {
+    return this.#db.asService((tx) => claimEnvelopes(tx, this.id, limit, this.#opts.leaseSeconds, this.#opts.clock()));
+  }
+
+  async #recover(): Promise<void> {
+    await this.#db.asService((tx) => recoverExpiredLeases(tx, this.#opts.retryPolicies, this.#opts.clock()));
+  }
+
+  /**
+   * Judges the claimed envelopes in one round trip and records the ones stopped by a
+   * guardrail in one more; starts the allowed ones and returns a promise per envelope
+   * that settles once its outcome is recorded.
+   */
+  async #process(claimed: OutboxEnvelope[]): Promise<Promise<void>[]> {
+    if (claimed.length === 0) return [];
+    const now = this.#opts.clock();
+    const contexts = await this.#db.asService((tx) => loadGuardrailContexts(tx, claimed.map((e) => e.id)));
+    const stopped: Completion[] = [];
+    const allowed: { envelope: OutboxEnvelope; decision: unknown }[] = [];
+    for (const envelope of claimed) {
+      const ctx = contexts.get(envelope.id);
+      if (!ctx) continue; // removed meanwhile; nothing to record
+      const decision = evaluateGuardrails({
+        now, timeZone: ctx.timezone, guardrails: ctx.guardrails, requiredScopes: ctx.required_scopes,
+        grantedScopes: ctx.granted_scopes, trustContext: envelope.trust_context,
+        evidenceCount: ctx.evidence_count, approved: envelope.approved_at !== null,
+      });
+      if (decision.outcome === 'execute') allowed.push({ envelope, decision: { checks: decision.checks } });
+      else stopped.push(completionForDecision(envelope.id, decision));
+    }
+    await this.#complete(stopped, claimed);
+    return allowed.map(({ envelope, decision }) => this.#execute(envelope, decision));
+  }
+
+  async #execute(envelope: OutboxEnvelope, decision: unknown): Promise<void> {
+    this.#running.set(envelope.id, envelope);
+    const heartbeat = setInterval(() => {
+      void this.#db.asService((tx) => extendLeases(tx, this.id, [envelope.id], this.#opts.leaseSeconds, this.#opts.clock()))
+        .catch((error: unknown) => this.#opts.onError?.(error));
+    }, (this.#opts.leaseSeconds * 1000) / 3);
+    const started = performance.now();
+    let end: ExecutionEnd;
+    try {
+      // Only the timeout aborts: stopping the worker lets running envelopes finish.
+      const signal = AbortSignal.timeout(this.#opts.executionTimeoutMs);
+      const { result } = await this.#executor.execute(envelope, { idempotencyKey: envelope.external_id, signal });
+      end = { kind: 'success', result };
+    } catch (error) {
+      end = classify(error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const completion = completionForExecution({
+      id: envelope.id, attempts: envelope.attempts, policy: this.#opts.retryPolicies[envelope.risk], end,
+      now: this.#opts.clock(), random: this.#opts.random, latencyMs: performance.now() - started,
+    });
+    try {
+      await this.#complete([{ ...completion, decision }], [envelope]);
+    } catch (error) {
+      // Unrecorded: the lease will expire and the envelope be recovered (at-least-once).
+      this.#opts.onError?.(error);
+    } finally {
+      this.#running.delete(envelope.id);
+    }
+  }
+
+  async #complete(completions: Completion[], envelopes: OutboxEnvelope[]): Promise<void> {
+    if (completions.length === 0) return;
+    const applied = await this.#db.asService((tx) => completeEnvelopes(tx, this.id, completions, this.#opts.clock()));
+    if (!this.#opts.onCompleted) return;
+    for (const a of applied) {
+      const envelope = envelopes.find((e) => e.id === a.id);
+      const completion = completions.find((c) => c.id === a.id);
+      if (envelope && completion) this.#opts.onCompleted(envelope, completion, a);
+    }
+  }
+}
+
+function classify(error: unknown): ExecutionEnd {
+  if (error instanceof ExecutionError) {
+    return { kind: error.kind, error: error.message, ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }) };
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
+    return { kind: 'retryable', error: `execution aborted: ${error.message}` };
+  }
+  return { kind: 'retryable', error: error instanceof Error ? error.message : String(error) };
+}
+
+/** Whether a steward_outbox NOTIFY says anything became claimable. */
+function claimable(payload: string): boolean {
+  try {
+    return ((JSON.parse(payload) as { claimable?: number }).claimable ?? 1) > 0;
+  } catch {
+    return true;
+  }
+}
