@@ -11,9 +11,9 @@ export class ScriptedExecutor implements Executor {
   readonly calls: { id: string; tenant_id: string; idempotencyKey: string }[] = [];
   maxConcurrentPerTenant = 0;
   readonly #running = new Map<string, number>();
-  readonly #script: (envelope: OutboxEnvelope, call: number, context: ExecutionContext) => Promise<unknown> | unknown;
+  readonly #script: (envelope: OutboxEnvelope, call: number, context: ExecutionContext) => unknown;
 
-  constructor(script: (envelope: OutboxEnvelope, call: number, context: ExecutionContext) => Promise<unknown> | unknown) {
+  constructor(script: (envelope: OutboxEnvelope, call: number, context: ExecutionContext) => unknown) {
     this.#script = script;
   }
 
