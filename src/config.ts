@@ -9,12 +9,16 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   STEWARD_DATA_DIR: z.string().min(1).default('.steward/data'),
+  // The DLQ backlog above which `outbox status` exits non-zero (the original's alert
+  // fired on any dead letter: outbox_dlq_size > 0).
+  STEWARD_DLQ_THRESHOLD: z.coerce.number().int().min(0).default(0),
 });
 
 export interface Config {
   /** Set: production mode on PostgreSQL/Supabase. Unset: embedded PGlite in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  readonly dlqThreshold: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { dataDir?: string } = {}): Config {
@@ -27,5 +31,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { da
   return Object.freeze({
     databaseUrl: parsed.data.DATABASE_URL,
     dataDir: resolve(overrides.dataDir ?? parsed.data.STEWARD_DATA_DIR),
+    dlqThreshold: parsed.data.STEWARD_DLQ_THRESHOLD,
   });
 }

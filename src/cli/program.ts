@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerOutboxCommands } from './commands/outbox.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTenantCommands } from './commands/tenants.ts';
 
@@ -20,5 +22,7 @@ export function buildProgram(): Command {
   registerDbCommands(program);
   registerTenantCommands(program);
   registerAuditCommands(program);
+  registerOutboxCommands(program);
+  registerApprovalCommands(program);
   return program;
 }

@@ -74,8 +74,9 @@ export class OutboxWorker {
   async runOnce(): Promise<BatchSummary> {
     await this.#recover();
     const claimed = await this.#claim(this.#opts.batchSize);
-    const completed = (await Promise.all(await this.#process(claimed))).length;
-    return { claimed: claimed.length, completed };
+    const { stopped, running } = await this.#process(claimed);
+    await Promise.all(running);
+    return { claimed: claimed.length, completed: stopped + running.length };
   }
 
   /** Runs until stop(): claims whenever it has capacity and there is work. */
@@ -113,7 +114,7 @@ export class OutboxWorker {
           }
           const capacity = this.#opts.concurrency - this.#running.size;
           const claimed = capacity > 0 ? await this.#claim(Math.min(this.#opts.batchSize, capacity)) : [];
-          for (const done of await this.#process(claimed)) {
+          for (const done of (await this.#process(claimed)).running) {
             inFlight.add(done);
             void done.finally(() => {
               inFlight.delete(done);
@@ -145,11 +146,11 @@ export class OutboxWorker {
 
   /**
    * Judges the claimed envelopes in one round trip and records the ones stopped by a
-   * guardrail in one more; starts the allowed ones and returns a promise per envelope
-   * that settles once its outcome is recorded.
+   * guardrail in one more; starts the allowed ones. Returns how many were stopped, and a
+   * promise per running envelope that settles once its outcome is recorded.
    */
-  async #process(claimed: OutboxEnvelope[]): Promise<Promise<void>[]> {
-    if (claimed.length === 0) return [];
+  async #process(claimed: OutboxEnvelope[]): Promise<{ stopped: number; running: Promise<void>[] }> {
+    if (claimed.length === 0) return { stopped: 0, running: [] };
     const now = this.#opts.clock();
     const contexts = await this.#db.asService((tx) => loadGuardrailContexts(tx, claimed.map((e) => e.id)));
     const stopped: Completion[] = [];
@@ -166,7 +167,7 @@ export class OutboxWorker {
       else stopped.push(completionForDecision(envelope.id, decision));
     }
     await this.#complete(stopped, claimed);
-    return allowed.map(({ envelope, decision }) => this.#execute(envelope, decision));
+    return { stopped: stopped.length, running: allowed.map(({ envelope, decision }) => this.#execute(envelope, decision)) };
   }
 
   async #execute(envelope: OutboxEnvelope, decision: unknown): Promise<void> {

@@ -1,41 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PGliteDriver } from '../../src/db/pglite-driver.ts';
-import { PostgresDriver } from '../../src/db/postgres-driver.ts';
-import type { Driver } from '../../src/db/types.ts';
 import { buildProgram } from '../../src/cli/program.ts';
 import { runCli } from '../support/cli.ts';
 import { MIGRATIONS_DIR, readSqlFiles } from '../../src/db/sql-files.ts';
-import { ENGINES, TEST_DATABASE_URL, scratchPostgresDatabase } from '../support/engines.ts';
-
-interface Target {
-  env: Record<string, string>;
-  /** Opens the target database directly as its owner (only while no CLI holds it). */
-  owner(): Promise<Driver>;
-  cleanup(): Promise<void>;
-}
-
-async function embeddedTarget(): Promise<Target> {
-  const root = await mkdtemp(join(tmpdir(), 'steward-cli-'));
-  const dataDir = join(root, 'data');
-  return {
-    env: { STEWARD_DATA_DIR: dataDir },
-    owner: () => PGliteDriver.open({ dataDir }),
-    cleanup: () => rm(root, { recursive: true, force: true }),
-  };
-}
-
-async function postgresTarget(): Promise<Target> {
-  const scratch = await scratchPostgresDatabase(TEST_DATABASE_URL!);
-  return {
-    env: { DATABASE_URL: scratch.url },
-    owner: () => Promise.resolve(new PostgresDriver({ connectionString: scratch.url, max: 1 })),
-    cleanup: () => scratch.drop(),
-  };
-}
+import { ENGINES } from '../support/engines.ts';
+import { embeddedTarget, postgresTarget, type Target } from '../support/cli-targets.ts';
 
 const MIGRATIONS = (await readSqlFiles(MIGRATIONS_DIR)).map((f) => f.name);
 const LAST = MIGRATIONS.at(-1)!.replace('.', '\\.');

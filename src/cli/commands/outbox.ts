@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { StewardError } from '../../errors.ts';
+import { serviceAccess } from '../../services/access.ts';
+import { SqlOutboxOperations } from '../../services/outbox-operations.ts';
+import { SqlOutboxService, type EnqueueInput } from '../../services/outbox-service.ts';
+import { SandboxExecutor } from '../../worker/executors/sandbox-executor.ts';
+import { OutboxWorker } from '../../worker/outbox-worker.ts';
+import { withDatabase, type GlobalOptions } from '../context.ts';
+import { positiveInt } from '../options.ts';
+import { printJson, printLine, printTable } from '../output.ts';
+import { stopSignal } from '../stop-signal.ts';
+import { describeCompletion } from '../worker-output.ts';
+
+export function registerOutboxCommands(program: Command): void {
+  const outbox = program.command('outbox').description('the outbox of proposed actions and its worker');
+
+  outbox.command('start')
+    .description('run the worker (sandbox executor) until Ctrl-C, or one batch with --once')
+    .option('--once', 'claim one batch, run it to the end, and exit')
+    .option('--concurrency <n>', 'envelopes running at once', positiveInt('concurrency'), 8)
+    .option('--batch <n>', 'envelopes claimed per round trip', positiveInt('batch'), 10)
+    .action(async (opts: { once?: boolean; concurrency: number; batch: number }, cmd: Command) => {
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
+        const worker = new OutboxWorker(db, new SandboxExecutor(), {
+          concurrency: opts.concurrency, batchSize: opts.batch,
+          onCompleted: (envelope, completion) => printLine(describeCompletion(envelope, completion)),
+          onError: (error) => process.stderr.write(`steward: worker: ${error instanceof Error ? error.message : String(error)}\n`),
+        });
+        if (opts.once) {
+          const summary = await worker.runOnce();
+          printLine(`claimed=${summary.claimed} completed=${summary.completed}`);
+          return;
+        }
+        const stopped = stopSignal();
+        worker.start();
+        printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
+        printLine(`Stopping (${await stopped}); letting ${worker.runningCount} running envelope(s) finish…`);
+        await worker.stop();
+      });
+    });
+
+  outbox.command('status')
+    .description('queue depth by status, DLQ size, oldest due envelope; exits 1 when the DLQ exceeds the threshold')
+    .option('--tenant <uuid>', 'only this tenant')
+    .option('--dlq-threshold <n>', 'DLQ size allowed before exiting 1 (default: STEWARD_DLQ_THRESHOLD, else 0)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { tenant?: string; dlqThreshold?: string; json?: boolean }, cmd: Command) => {
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db, config }) => {
+        const threshold = opts.dlqThreshold === undefined ? config.dlqThreshold : Number(opts.dlqThreshold);
+        if (!Number.isInteger(threshold) || threshold < 0) {
+          throw new StewardError('invalid_input', 'dlq-threshold: must be a whole number ≥ 0', { field: 'dlq-threshold' });
+        }
+        const stats = await new SqlOutboxOperations(serviceAccess(db)).stats(opts.tenant);
+        const oldestAgeSeconds = stats.oldest_due_at ? Math.round((Date.now() - stats.oldest_due_at.getTime()) / 1000) : null;
+        const breached = stats.dlq > threshold;
+        if (opts.json) printJson({ ...stats, oldest_due_age_seconds: oldestAgeSeconds, dlq_threshold: threshold, dlq_breached: breached });
+        else {
+          printLine(Object.entries(stats.by_status).map(([s, n]) => `${s}=${n}`).join(' ') + ` dlq=${stats.dlq}`);
+          printLine(`oldest due: ${oldestAgeSeconds === null ? 'none' : `${oldestAgeSeconds} s ago`}; DLQ threshold ${threshold}${breached ? ' EXCEEDED' : ''}`);
+        }
+        if (breached) process.exitCode = 1;
+      });
+    });
+
+  outbox.command('drain')
+    .description('move dead-lettered envelopes back to pending (attempts reset)')
+    .option('--tenant <uuid>', 'only this tenant')
+    .option('--limit <n>', 'at most this many', positiveInt('limit'), 50)
+    .option('--json', 'print JSON')
+    .action(async (opts: { tenant?: string; limit: number; json?: boolean }, cmd: Command) => {
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
+        const ids = await new SqlOutboxOperations(serviceAccess(db)).requeueDeadLetters({ ...(opts.tenant ? { tenant_id: opts.tenant } : {}), limit: opts.limit, actor: operator() });
+        if (opts.json) return printJson({ drained: ids.length, ids });
+        printLine(`drained=${ids.length}`);
+      });
+    });
+
+  outbox.command('retry-dlq')
+    .description('move one dead-lettered envelope back to pending after remediation')
+    .requiredOption('--tenant <uuid>', 'the envelope\'s tenant')
+    .requiredOption('--envelope <uuid>', 'the envelope id')
+    .action(async (opts: { tenant: string; envelope: string }, cmd: Command) => {
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
+        await new SqlOutboxOperations(serviceAccess(db)).requeueDeadLetters({ tenant_id: opts.tenant, envelope_id: opts.envelope, limit: 1, actor: operator() });
+        printLine(`requeued ${opts.envelope}`);
+      });
+    });
+
+  outbox.command('enqueue')
+    .description('enqueue envelopes from JSON (an object or an array) given inline, in a file, or on stdin (-)')
+    .argument('<json|@file|->', 'the envelope(s): inline JSON, @path/to/file.json, or - for stdin')
+    .option('--json', 'print the envelopes as JSON')
+    .action(async (source: string, opts: { json?: boolean }, cmd: Command) => {
+      const inputs = await readEnvelopes(source);
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
+        const results = await new SqlOutboxService(serviceAccess(db)).enqueueMany(inputs);
+        if (opts.json) return printJson(results);
+        printTable(results.map((r) => ({ ...r, created: r.created ? 'created' : 'existing' })), ['id', 'tenant_id', 'tool_slug', 'status', 'external_id', 'created']);
+      });
+    });
+}
+
+/** Who the audit log names for an operator's action. */
+export function operator(): string {
+  return `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
+}
+
+async function readEnvelopes(source: string): Promise<EnqueueInput[]> {
+  let text: string;
+  try {
+    text = source === '-' ? await readStdin() : source.startsWith('@') ? await readFile(source.slice(1), 'utf8') : source;
+  } catch (error) {
+    throw new StewardError('invalid_input', `envelopes: cannot read ${source.slice(1)}: ${(error as Error).message}`, { field: 'envelopes' });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StewardError('invalid_input', `envelopes: not valid JSON (${(error as Error).message})`, { field: 'envelopes' });
+  }
+  return (Array.isArray(parsed) ? parsed : [parsed]) as EnqueueInput[];
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,10 @@
+import { InvalidArgumentError } from 'commander';
+
+/** A commander option parser for whole numbers ≥ 1; a bad value is a usage error naming the option. */
+export function positiveInt(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number ≥ 1`);
+    return n;
+  };
+}
