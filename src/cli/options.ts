@@ -8,3 +8,12 @@ export function positiveInt(name: string): (value: string) => number {
     return n;
   };
 }
+
+/** A TCP port, 0–65535 (0 = any free port, which the command then prints). */
+export function portNumber(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65_535 || value.trim() === '') throw new InvalidArgumentError(`${name} must be a port number 0–65535`);
+    return n;
+  };
+}

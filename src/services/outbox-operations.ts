@@ -11,6 +11,11 @@ export interface OutboxStats {
   oldest_due_at: Date | null;
 }
 
+export interface TenantDlqSize {
+  tenant_id: string;
+  size: number;
+}
+
 const actor = z.string().trim().min(1).max(200);
 export const requeueInput = z.strictObject({
   tenant_id: uuid.optional(),
@@ -26,6 +31,8 @@ export type DecisionInput = z.input<typeof decisionInput>;
 /** Operating the queue: what operators (CLI, console) and tenants (approvals) do to it. */
 export interface OutboxOperations {
   stats(tenantId?: string): Promise<OutboxStats>;
+  /** Dead letters per tenant, every visible tenant included (0 when none): the DLQ gauge. */
+  dlqSizeByTenant(): Promise<TenantDlqSize[]>;
   /** Dead letters back to pending, attempts reset (drain; retry-dlq with envelope_id). */
   requeueDeadLetters(input: RequeueInput): Promise<string[]>;
   listAwaitingApproval(query?: { tenant_id?: string; limit?: number }): Promise<OutboxEnvelope[]>;
@@ -41,6 +48,16 @@ const STATS = `
          (select min(next_run_at) from outbox
            where status = 'pending' and next_run_at <= now() and ($1::uuid is null or tenant_id = $1)) as oldest_due_at
     from (select status, count(*)::int as n from outbox where $1::uuid is null or tenant_id = $1 group by status) s`;
+
+// From tenants, not from outbox_dlq alone: a drained tenant must read 0, not vanish (a
+// gauge series that disappears looks like missing data, and alerts on it resolve silently).
+// Under a tenant's claims RLS leaves only its own row.
+const DLQ_SIZE_BY_TENANT = `
+  select t.id as tenant_id, count(d.id)::int as size
+    from tenants t
+    left join outbox_dlq d on d.tenant_id = t.id
+   group by t.id
+   order by t.id`;
 
 // The RPCs check the caller themselves (service role, or the envelope's own tenant).
 const DECIDE = {
@@ -64,6 +81,10 @@ export class SqlOutboxOperations implements OutboxOperations {
     );
     const by_status = Object.fromEntries(STATUSES.map((s) => [s, row.by_status[s] ?? 0])) as Record<OutboxStatus, number>;
     return { by_status, dlq: row.dlq, oldest_due_at: row.oldest_due_at };
+  }
+
+  async dlqSizeByTenant(): Promise<TenantDlqSize[]> {
+    return this.#access.run(async (tx) => (await tx.query<TenantDlqSize>(DLQ_SIZE_BY_TENANT)).rows);
   }
 
   async requeueDeadLetters(input: RequeueInput): Promise<string[]> {

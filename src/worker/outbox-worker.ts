@@ -51,6 +51,8 @@ export class OutboxWorker {
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
+  /** performance.now() when the live loop last began an iteration; undefined when it is not running. */
+  #beatAt: number | undefined;
 
   constructor(db: Database, executor: Executor, options: OutboxWorkerOptions = {}) {
     this.#db = db;
@@ -96,6 +98,19 @@ export class OutboxWorker {
     return this.#running.size;
   }
 
+  /**
+   * The live loop (start()) is running and began an iteration recently: what /healthz
+   * reports. An idle loop iterates at least every poll interval, so a loop stuck in one
+   * statement (a hung connection) goes stale. The window is generous (5 polls, at least
+   * 5 s) so that one slow claim or GC pause does not make a liveness probe restart a
+   * healthy worker. Monotonic time: the injectable clock is for envelope times only.
+   * False before start(), from stop() on, and for runOnce(), which has no loop.
+   */
+  get isAlive(): boolean {
+    if (this.#beatAt === undefined || this.#stop.signal.aborted) return false;
+    return performance.now() - this.#beatAt <= Math.max(5 * this.#opts.pollIntervalMs, 5000);
+  }
+
   async #run(): Promise<void> {
     const unlisten = await this.#db.driver.listen('steward_outbox', (payload) => {
       if (claimable(payload)) this.#wakeup.wake();
@@ -107,6 +122,7 @@ export class OutboxWorker {
     let lastRecovery = 0;
     try {
       while (!this.#stop.signal.aborted) {
+        this.#beatAt = performance.now();
         try {
           if (Date.now() - lastRecovery > (this.#opts.leaseSeconds * 1000) / 2) {
             lastRecovery = Date.now();
@@ -132,6 +148,7 @@ export class OutboxWorker {
       }
       await Promise.allSettled(inFlight);
     } finally {
+      this.#beatAt = undefined;
       await unlisten?.();
     }
   }

@@ -23,17 +23,23 @@ describe('steward start (embedded)', () => {
   });
 
   it('first run: prints the data dir, the applied migrations and the seeded tenants; Ctrl-C exits 0', async () => {
-    const first = startCli(['start', '--data-dir', dataDir]);
+    const first = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
     const exited = exitOf(first);
     const out = await waitForOutput(first, /Ready\. Press Ctrl-C/);
     assert.match(out, new RegExp(`data dir: ${dataDir}`));
     for (const m of MIGRATIONS) assert.match(out, new RegExp(`migration applied: ${m}`));
     assert.match(out, /seeded: 000_demo_tenant\.sql/);
+    // /metrics and /healthz are served while it runs (the port printed, as 0 asked any).
+    const url = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics, health: \1\/healthz/.exec(out)?.[1];
+    assert.ok(url, out);
+    const health = await fetch(`${url}/healthz`);
+    assert.deepEqual([health.status, await health.json()], [200, { status: 'ok', worker: 'running', database: 'ok' }]);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^# TYPE outbox_processed_total counter$/m);
     assert.match(out, /11111111-1111-1111-1111-111111111111 {2}Demo Tenant/);
     assert.match(out, /77777777-7777-7777-7777-777777777777 {2}Second Tenant/);
 
     // A second process on the same data dir is refused, naming the first one's pid.
-    const second = await runCli(['start', '--data-dir', dataDir]);
+    const second = await runCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
     assert.notEqual(second.code, 0);
     assert.match(second.stderr, new RegExp(`in use by another Steward process \\(pid ${first.pid}\\)`));
 
@@ -44,7 +50,7 @@ describe('steward start (embedded)', () => {
   });
 
   it('second run: reopens the same data, applies nothing and does not seed again', async () => {
-    const again = startCli(['start', '--data-dir', dataDir]);
+    const again = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
     const exited = exitOf(again);
     const out = await waitForOutput(again, /Ready\. Press Ctrl-C/);
     assert.match(out, new RegExp(`migrations: up to date \\(${MIGRATIONS.length} applied\\)`));
@@ -55,7 +61,7 @@ describe('steward start (embedded)', () => {
   });
 
   it('a repeated signal during shutdown still stops cleanly (npm start forwards Ctrl-C a second time)', async () => {
-    const child = startCli(['start', '--data-dir', dataDir]);
+    const child = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
     const exited = exitOf(child);
     await waitForOutput(child, /Ready\. Press Ctrl-C/);
     child.kill('SIGINT');
@@ -88,7 +94,7 @@ if (TEST_DATABASE_URL) {
     });
 
     it('migrates, does not seed without --seed, and stops on SIGINT', async () => {
-      const child = startCli(['start'], { DATABASE_URL: scratch.url });
+      const child = startCli(['start', '--metrics-port', '0'], { DATABASE_URL: scratch.url });
       const exited = exitOf(child);
       const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
       assert.match(out, /Steward on PostgreSQL: postgresql:\/\/steward:\*\*\*@/, 'the password is not printed');
@@ -100,12 +106,13 @@ if (TEST_DATABASE_URL) {
     });
 
     it('with --seed, loads the demo seed on the first run', async () => {
-      const child = startCli(['start', '--seed'], { DATABASE_URL: scratch.url });
+      const child = startCli(['start', '--seed', '--no-metrics'], { DATABASE_URL: scratch.url });
       const exited = exitOf(child);
       const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
       assert.match(out, /migrations: up to date/);
       assert.match(out, /seeded: 000_demo_tenant\.sql/);
       assert.match(out, /tenants \(2\):/);
+      assert.match(out, /metrics: off \(--no-metrics\)/);
       child.kill('SIGINT');
       assert.equal((await exited).code, 0);
     });

@@ -19,6 +19,8 @@ export interface TestDatabase {
   readonly db: Database;
   /** The connecting role itself (a superuser): for arranging and tampering in tests. */
   readonly owner: Driver;
+  /** The database's URL, for child processes (PostgreSQL only). */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ function postgres(adminUrl: string): TestEngine {
         engine: 'postgres',
         db,
         owner: driver,
+        url: withDatabase(adminUrl, name),
         async close() {
           await db.close();
           const dropper = new pg.Client({ connectionString: adminUrl });

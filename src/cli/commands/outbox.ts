@@ -10,33 +10,48 @@ import { withDatabase, type GlobalOptions } from '../context.ts';
 import { positiveInt } from '../options.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
+import { addTelemetryOptions, createMetrics, logError, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
 import { describeCompletion } from '../worker-output.ts';
 
 export function registerOutboxCommands(program: Command): void {
   const outbox = program.command('outbox').description('the outbox of proposed actions and its worker');
 
-  outbox.command('start')
+  addTelemetryOptions(outbox.command('start')
     .description('run the worker (sandbox executor) until Ctrl-C, or one batch with --once')
     .option('--once', 'claim one batch, run it to the end, and exit')
     .option('--concurrency <n>', 'envelopes running at once', positiveInt('concurrency'), 8)
     .option('--batch <n>', 'envelopes claimed per round trip', positiveInt('batch'), 10)
-    .action(async (opts: { once?: boolean; concurrency: number; batch: number }, cmd: Command) => {
+    .option('--lease-seconds <n>', 'lease length; a dead worker\'s envelopes return after it', positiveInt('lease-seconds'), 30))
+    .action(async (opts: { once?: boolean; concurrency: number; batch: number; leaseSeconds: number } & TelemetryOptions, cmd: Command) => {
       await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
+        const metrics = createMetrics(db);
         const worker = new OutboxWorker(db, new SandboxExecutor(), {
-          concurrency: opts.concurrency, batchSize: opts.batch,
-          onCompleted: (envelope, completion) => printLine(describeCompletion(envelope, completion)),
-          onError: (error) => process.stderr.write(`steward: worker: ${error instanceof Error ? error.message : String(error)}\n`),
+          concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds,
+          onCompleted: (envelope, completion, applied) => {
+            metrics.observe(envelope, completion, applied);
+            printLine(describeCompletion(envelope, completion));
+          },
+          onError: logError('worker'),
         });
+        metrics.track(worker);
         if (opts.once) {
+          // No /metrics for one batch: the process is gone before a scraper would come.
           const summary = await worker.runOnce();
           printLine(`claimed=${summary.claimed} completed=${summary.completed}`);
           return;
         }
-        const stopped = stopSignal();
-        worker.start();
-        printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
-        printLine(`Stopping (${await stopped}); letting ${worker.runningCount} running envelope(s) finish…`);
-        await worker.stop();
+        // Before stopSignal(): a busy port must end the command, not leave it held open.
+        const server = await serveTelemetry(db, metrics, () => worker.isAlive, opts);
+        try {
+          const stopped = stopSignal();
+          worker.start();
+          printLine(server ? `metrics: ${server.url}/metrics, health: ${server.url}/healthz` : 'metrics: off (--no-metrics)');
+          printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
+          printLine(`Stopping (${await stopped}); letting ${worker.runningCount} running envelope(s) finish…`);
+          await worker.stop();
+        } finally {
+          await server?.close();
+        }
       });
     });
 

@@ -10,6 +10,7 @@ import { configFrom, type GlobalOptions } from '../context.ts';
 import { describeCompletion } from '../worker-output.ts';
 import { stopSignal } from '../stop-signal.ts';
 import { printLine } from '../output.ts';
+import { addTelemetryOptions, createMetrics, logError, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
 
 /**
  * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
@@ -17,12 +18,12 @@ import { printLine } from '../output.ts';
  * and stay up until Ctrl-C. The API server and scheduler join this process later.
  */
 export function registerStartCommand(program: Command): void {
-  program.command('start')
+  addTelemetryOptions(program.command('start')
     .description('open the database (embedded by default), migrate, seed on first run, and run until Ctrl-C')
     .option('--no-seed', 'never load the demo seed')
     .option('--seed', 'load the demo seed on first run, also on a DATABASE_URL server (default: embedded only)')
-    .option('--no-worker', 'do not run the outbox worker in this process')
-    .action(async (opts: { seed?: boolean; worker: boolean }, cmd: Command) => {
+    .option('--no-worker', 'do not run the outbox worker in this process'))
+    .action(async (opts: { seed?: boolean; worker: boolean } & TelemetryOptions, cmd: Command) => {
       const config = configFrom(cmd.optsWithGlobals<GlobalOptions>());
       const embedded = !config.databaseUrl;
       const { db, location } = await openDatabase(config);
@@ -42,20 +43,32 @@ export function registerStartCommand(program: Command): void {
         const tenants = await new SqlTenantService(serviceAccess(db)).list({ limit: 1000 });
         printLine(`  tenants (${tenants.length}):`);
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
-        // Listen before announcing readiness: a signal sent on seeing "Ready" must find
-        // the handler installed, not the default action (which kills without closing).
-        const stopped = stopSignal();
+        const metrics = createMetrics(db);
         const worker = opts.worker
           ? new OutboxWorker(db, new SandboxExecutor(), {
-              onCompleted: (envelope, completion) => printLine(`  ${describeCompletion(envelope, completion)}`),
-              onError: (error) => process.stderr.write(`steward: worker: ${error instanceof Error ? error.message : String(error)}\n`),
+              onCompleted: (envelope, completion, applied) => {
+                metrics.observe(envelope, completion, applied);
+                printLine(`  ${describeCompletion(envelope, completion)}`);
+              },
+              onError: logError('worker'),
             })
           : undefined;
-        worker?.start();
-        printLine(worker ? `  outbox worker ${worker.id} running (sandbox executor)` : '  outbox worker: off (--no-worker)');
-        printLine('Ready. Press Ctrl-C to stop.');
-        printLine(`Stopping (${await stopped})…`);
-        await worker?.stop();
+        if (worker) metrics.track(worker);
+        // Without a worker, /healthz judges the database alone (worker "off").
+        const server = await serveTelemetry(db, metrics, worker ? () => worker.isAlive : undefined, opts);
+        try {
+          // Listen before announcing readiness: a signal sent on seeing "Ready" must find
+          // the handler installed, not the default action (which kills without closing).
+          const stopped = stopSignal();
+          worker?.start();
+          printLine(worker ? `  outbox worker ${worker.id} running (sandbox executor)` : '  outbox worker: off (--no-worker)');
+          printLine(server ? `  metrics: ${server.url}/metrics, health: ${server.url}/healthz` : '  metrics: off (--no-metrics)');
+          printLine('Ready. Press Ctrl-C to stop.');
+          printLine(`Stopping (${await stopped})…`);
+          await worker?.stop();
+        } finally {
+          await server?.close();
+        }
       } finally {
         await db.close();
       }
