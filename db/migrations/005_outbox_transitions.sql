@@ -9,6 +9,13 @@
 --   approve / reject     awaiting_approval → pending (approved) | rejected
 --   requeue              outbox_dlq → pending, attempts reset (drain, retry-dlq)
 --
+-- Lock order, the same in every function here, so that concurrent workers cannot
+-- deadlock: a tenant's slot row (steward.tenant_slots, in tenant order) before its
+-- outbox rows, and both before its audit chain's advisory lock (taken by the audit_log
+-- trigger). The outbox statement triggers update slot rows at the end of a statement,
+-- after its audit rows, so every function that changes running counts locks the slot
+-- rows it will need first.
+--
 -- Every transition writes one audit_log row per envelope in the same transaction
 -- (category `outbox` or `approval`). Worker functions live in `steward` (execute for
 -- service_role only); approve/reject are RPCs in `public` that tenants may call for
@@ -112,8 +119,10 @@ create trigger outbox_after_delete after delete on public.outbox
 -- 1. Candidates: due pending rows of tenants not already at their limit, oldest first,
 --    locked with SKIP LOCKED (another worker's candidates are passed over). Leaving out
 --    saturated tenants keeps one tenant's backlog from filling every batch.
--- 2. The candidates' slot rows are locked in tenant order; the next statement then sees
---    each tenant's current count, so two workers can never both fill the last slot.
+-- 2. The candidates' slot rows are locked in tenant order, skipping any another worker
+--    holds right now (its tenant waits for the next claim: a claim never waits); the next
+--    statement then sees each locked tenant's current count, so two workers can never
+--    both fill the last slot.
 -- 3. Per tenant, the oldest candidates up to its free slots are claimed and audited.
 create or replace function steward.claim_envelopes(
   p_worker text, p_limit integer, p_lease_seconds integer, p_now timestamptz default now()
@@ -122,6 +131,7 @@ language plpgsql as $$
 declare
   candidates uuid[];
   tenant_ids uuid[];
+  locked uuid[];
 begin
   if p_worker is null or length(p_worker) = 0 then
     raise exception 'claim_envelopes: p_worker is required' using errcode = '22023';
@@ -144,7 +154,12 @@ begin
   end if;
 
   insert into steward.tenant_slots (tenant_id) select unnest(tenant_ids) on conflict do nothing;
-  perform from steward.tenant_slots where tenant_id = any(tenant_ids) order by tenant_id for update;
+  select array_agg(s.tenant_id) into locked from (
+    select tenant_id from steward.tenant_slots where tenant_id = any(tenant_ids)
+     order by tenant_id for update skip locked) s;
+  if locked is null then
+    return;
+  end if;
 
   return query
   with ranked as (
@@ -155,7 +170,7 @@ begin
     select r.id from ranked r
       join steward.tenant_slots s on s.tenant_id = r.tenant_id
       join public.tenants t on t.id = r.tenant_id
-     where r.rn <= t.concurrency_limit - s.running
+     where r.tenant_id = any(locked) and r.rn <= t.concurrency_limit - s.running
      order by r.next_run_at, r.created_at
      limit p_limit
   ), claimed as (
@@ -194,6 +209,13 @@ create or replace function steward.complete_envelopes(p_worker text, p_outcomes 
 returns table (id uuid, applied boolean, status text)
 language plpgsql as $$
 begin
+  -- The slot rows this completion will decrement, first (see the lock order above).
+  perform from steward.tenant_slots s
+   where s.tenant_id in (select o.tenant_id from public.outbox o
+                          where o.id in (select (e ->> 'id')::uuid from jsonb_array_elements(p_outcomes) e))
+   order by s.tenant_id
+   for update;
+
   return query
   with input as (
     select * from jsonb_to_recordset(p_outcomes) as i(
@@ -261,13 +283,26 @@ create or replace function steward.recover_expired_leases(
   p_max_attempts jsonb, p_now timestamptz default now(), p_limit integer default 1000
 ) returns table (id uuid, status text)
 language plpgsql as $$
+declare
+  tenant_ids uuid[];
 begin
+  -- The tenants with expired leases, and their slot rows, before any outbox row (see the
+  -- lock order above); only those tenants' rows are then taken.
+  select array_agg(distinct e.tenant_id) into tenant_ids from (
+    select o.tenant_id from public.outbox o
+     where o.status = 'in_progress' and o.locked_until < p_now
+     order by o.locked_until limit p_limit) e;
+  if tenant_ids is null then
+    return;
+  end if;
+  perform from steward.tenant_slots s where s.tenant_id = any(tenant_ids) order by s.tenant_id for update;
+
   return query
   with expired as (
     select o.id, o.tenant_id, o.locked_by,
            o.attempts + 1 >= coalesce((p_max_attempts ->> o.risk)::int, 1) as exhausted
       from public.outbox o
-     where o.status = 'in_progress' and o.locked_until < p_now
+     where o.status = 'in_progress' and o.locked_until < p_now and o.tenant_id = any(tenant_ids)
      order by o.locked_until
      limit p_limit
      for update skip locked

@@ -23,14 +23,23 @@ function wrap(client: pg.ClientBase): Transaction {
   };
 }
 
-async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+const ignore = (): void => undefined;
+
+/** Set when a transaction could not even be rolled back: the connection is unusable. */
+interface ConnectionState {
+  broken: boolean;
+}
+
+async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => Promise<T>, state: ConnectionState = { broken: false }): Promise<T> {
   await client.query('begin');
   try {
     const result = await fn(wrap(client));
     await client.query('commit');
     return result;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
+    await client.query('rollback').catch(() => {
+      state.broken = true;
+    });
     throw error;
   }
 }
@@ -62,16 +71,31 @@ export class PostgresDriver implements Driver {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#checkout();
+    const state = { broken: false };
     try {
-      return await inTransaction(client, fn);
+      return await inTransaction(client, fn, state);
     } finally {
-      client.release();
+      this.#checkin(client, state.broken);
     }
   }
 
-  async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+  // A checked-out client whose backend dies between two queries emits 'error' on the
+  // client (the pool listens only to idle ones); unheard, it would crash the process.
+  // The failure surfaces anyway as the next query's rejection.
+  async #checkout(): Promise<pg.PoolClient> {
     const client = await this.#pool.connect();
+    client.on('error', ignore);
+    return client;
+  }
+
+  #checkin(client: pg.PoolClient, destroy: boolean): void {
+    client.removeListener('error', ignore);
+    client.release(destroy);
+  }
+
+  async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    const client = await this.#checkout();
     let broken = false;
     try {
       const session: Session = { ...wrap(client), transaction: (f) => inTransaction(client, f) };
@@ -82,7 +106,7 @@ export class PostgresDriver implements Driver {
     } finally {
       // A session may hold session state (advisory locks): never return it to the pool
       // after a failure, where that state could outlive the caller.
-      client.release(broken);
+      this.#checkin(client, broken);
     }
   }
 
