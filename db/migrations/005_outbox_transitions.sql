@@ -86,10 +86,12 @@ begin
   ) d where d.deltas is not null;
   perform steward.notify_outbox(
     array(select distinct tenant_id from updated),
-    -- claimable: rows now pending, plus slots freed (the tenant's next envelope may start)
-    (select count(*) from updated where status = 'pending')
-      + (select count(*) from previous where status = 'in_progress')
-      - (select count(*) from updated where status = 'in_progress'),
+    -- claimable: rows that became pending, plus slots freed by rows leaving in_progress
+    -- (the tenant's next envelope may start)
+    (select count(*) from updated u join previous p using (id)
+      where u.status = 'pending' and p.status <> 'pending')
+      + (select count(*) from previous p join updated u using (id)
+          where p.status = 'in_progress' and u.status <> 'in_progress'),
     (select count(*) from updated where status = 'awaiting_approval'));
   return null;
 end $$;

@@ -223,6 +223,24 @@ forEachBackend('outbox transitions', (ctx, backend) => {
     assert.equal((await auditOf(ids[0]!)).at(-1)!.actor_id, 'ops@example.com');
   });
 
+  it('one NOTIFY per statement, not per row, naming the tenants and what became claimable', async () => {
+    const t = await newTenant(5);
+    const payloads: { tenants: string[] | null; claimable: number }[] = [];
+    const unlisten = await ctx().db.driver.listen('steward_outbox', (p) => payloads.push(JSON.parse(p) as { tenants: string[] | null; claimable: number }));
+    try {
+      await enqueue(t, 3); // one multi-row insert
+      await claim('w-notify', 10);
+      const deadline = Date.now() + 2000;
+      while (payloads.filter((p) => p.tenants?.includes(t)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await unlisten();
+    }
+    const ours = payloads.filter((p) => p.tenants?.includes(t));
+    assert.equal(ours.length, 2, JSON.stringify(payloads));
+    assert.deepEqual(ours[0], { tenants: [t], claimable: 3, awaiting_approval: 0 });
+    assert.equal(ours[1]!.claimable, 0, 'a claim makes nothing claimable');
+  });
+
   it('no envelope is ever in both outbox and outbox_dlq, or in neither', async () => {
     const counts = await service(async (tx) => (await tx.query<{ both: number }>(
       'select count(*)::int as both from outbox o join outbox_dlq q on q.id = o.id')).rows[0]!);
