@@ -30,7 +30,3 @@ export class StewardError extends Error {
     return { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}), ...(this.details ? { details: this.details } : {}) };
   }
 }
-
-export function isStewardError(error: unknown, code?: ErrorCode): error is StewardError {
-  return error instanceof StewardError && (code === undefined || error.code === code);
-}

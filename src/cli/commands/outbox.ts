@@ -4,14 +4,12 @@ import { StewardError } from '../../errors.ts';
 import { serviceAccess } from '../../services/access.ts';
 import { SqlOutboxOperations } from '../../services/outbox-operations.ts';
 import { SqlOutboxService, type EnqueueInput } from '../../services/outbox-service.ts';
-import { SandboxExecutor } from '../../worker/executors/sandbox-executor.ts';
-import { OutboxWorker } from '../../worker/outbox-worker.ts';
 import { withDatabase, type GlobalOptions } from '../context.ts';
 import { positiveInt } from '../options.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
-import { addTelemetryOptions, createMetrics, logError, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
-import { describeCompletion } from '../worker-output.ts';
+import { addTelemetryOptions, createMetrics, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
+import { createCliWorker } from '../worker-output.ts';
 
 export function registerOutboxCommands(program: Command): void {
   const outbox = program.command('outbox').description('the outbox of proposed actions and its worker');
@@ -25,15 +23,7 @@ export function registerOutboxCommands(program: Command): void {
     .action(async (opts: { once?: boolean; concurrency: number; batch: number; leaseSeconds: number } & TelemetryOptions, cmd: Command) => {
       await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
         const metrics = createMetrics(db);
-        const worker = new OutboxWorker(db, new SandboxExecutor(), {
-          concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds,
-          onCompleted: (envelope, completion, applied) => {
-            metrics.observe(envelope, completion, applied);
-            printLine(describeCompletion(envelope, completion));
-          },
-          onError: logError('worker'),
-        });
-        metrics.track(worker);
+        const worker = createCliWorker(db, metrics, { concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds });
         if (opts.once) {
           // No /metrics for one batch: the process is gone before a scraper would come.
           const summary = await worker.runOnce();
@@ -117,7 +107,7 @@ export function registerOutboxCommands(program: Command): void {
 }
 
 /** Who the audit log names for an operator's action. */
-export function operator(): string {
+function operator(): string {
   return `cli:${process.env.USER ?? process.env.LOGNAME ?? 'unknown'}`;
 }
 

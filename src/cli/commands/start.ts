@@ -4,13 +4,11 @@ import { openDatabase } from '../../db/open-database.ts';
 import { hasSeeded, seed } from '../../db/seed.ts';
 import { serviceAccess } from '../../services/access.ts';
 import { SqlTenantService } from '../../services/tenant-service.ts';
-import { SandboxExecutor } from '../../worker/executors/sandbox-executor.ts';
-import { OutboxWorker } from '../../worker/outbox-worker.ts';
 import { configFrom, type GlobalOptions } from '../context.ts';
-import { describeCompletion } from '../worker-output.ts';
+import { createCliWorker } from '../worker-output.ts';
 import { stopSignal } from '../stop-signal.ts';
 import { printLine } from '../output.ts';
-import { addTelemetryOptions, createMetrics, logError, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
+import { addTelemetryOptions, createMetrics, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
 
 /**
  * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
@@ -44,16 +42,7 @@ export function registerStartCommand(program: Command): void {
         printLine(`  tenants (${tenants.length}):`);
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
         const metrics = createMetrics(db);
-        const worker = opts.worker
-          ? new OutboxWorker(db, new SandboxExecutor(), {
-              onCompleted: (envelope, completion, applied) => {
-                metrics.observe(envelope, completion, applied);
-                printLine(`  ${describeCompletion(envelope, completion)}`);
-              },
-              onError: logError('worker'),
-            })
-          : undefined;
-        if (worker) metrics.track(worker);
+        const worker = opts.worker ? createCliWorker(db, metrics, { indent: '  ' }) : undefined;
         // Without a worker, /healthz judges the database alone (worker "off").
         const server = await serveTelemetry(db, metrics, worker ? () => worker.isAlive : undefined, opts);
         try {
