@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Transaction } from '../db/types.ts';
 import { StewardError } from '../errors.ts';
 import type { Access } from './access.ts';
 import { KIB, jsonObject, limit, notFound, parseInput, riskTier, timestamp, toolSlug, uuid, type RiskTier } from './validation.ts';
@@ -124,67 +123,14 @@ function toEnvelope(row: EitherRow): Envelope {
   return { ...common, status, next_run_at, locked_by, locked_until, approved_at, approved_by, updated_at };
 }
 
-// Statement 1: insert what is new. Rows of unknown tenants and keys already dead-lettered
-// are skipped (statement 2 tells them apart); keys already in outbox are skipped by ON
-// CONFLICT, which also waits out a concurrent insert of the same key. Sorted by key so
-// concurrent batches take their locks in one order. A batch naming a key twice creates
-// it once, for its first occurrence.
-const INSERT_NEW = `
-  with input as (
-    select * from jsonb_to_recordset($1::jsonb) as i(
-      ord int, tenant_id uuid, tool_slug text, arguments jsonb, connected_account_id text, risk text,
-      external_id text, trust_context jsonb, metadata jsonb, next_run_at timestamptz)
-  ), created as (
-    insert into outbox (tenant_id, tool_slug, arguments, connected_account_id, risk, external_id,
-                        trust_context, metadata, next_run_at)
-    select i.tenant_id, i.tool_slug, i.arguments, i.connected_account_id,
-           -- the catalog entry the catalog service also calls current: the last updated
-           coalesce(i.risk, (select c.risk from tool_catalog c
-                              where c.tenant_id = i.tenant_id and c.tool_slug = i.tool_slug
-                              order by c.updated_at desc, c.id desc limit 1), 'medium'),
-           i.external_id, i.trust_context, i.metadata, coalesce(i.next_run_at, now())
-      from input i
-     where exists (select from tenants t where t.id = i.tenant_id)
-       and not exists (select from outbox_dlq d where d.tenant_id = i.tenant_id and d.external_id = i.external_id)
-     order by i.tenant_id, i.external_id, i.ord
-    on conflict (tenant_id, external_id) do nothing
-    returning id, tenant_id, external_id
-  )
-  select distinct on (c.id) i.ord, c.id
-    from created c join input i on i.tenant_id = c.tenant_id and i.external_id = c.external_id
-   order by c.id, i.ord`;
-
-// Statement 2, with a fresh snapshot (read committed): audit what statement 1 created,
-// and read every key back from wherever it now is, including rows that concurrent
-// transactions committed meanwhile. Audit rows go in tenant order: the chain trigger
-// takes a per-tenant lock, and one order everywhere cannot deadlock.
-const AUDIT_AND_READ_BACK = `
-  with keys as (
-    select * from jsonb_to_recordset($1::jsonb) as k(
-      ord int, tenant_id uuid, external_id text, created_id uuid, actor_type text, actor_id text)
-  ), audited as (
-    insert into audit_log (tenant_id, actor_type, actor_id, category, payload)
-    select o.tenant_id, k.actor_type, k.actor_id, 'outbox',
-           jsonb_build_object('envelope_id', o.id, 'tool_slug', o.tool_slug, 'transition', 'enqueue', 'from', null,
-                              'to', 'pending', 'external_id', o.external_id)
-      from keys k join outbox o on o.id = k.created_id
-     order by o.tenant_id, o.external_id
-  )
-  select k.ord, exists (select from tenants t where t.id = k.tenant_id) as tenant_exists, e.*
-    from keys k
-    left join lateral (
-      ${eitherTable('tenant_id = k.tenant_id and external_id = k.external_id')}
-    ) e on true
-   order by k.ord, e.moved_at nulls first`;
-
 type ParsedEnvelope = z.output<typeof enqueueInput>;
-type KeyedEnvelope = ParsedEnvelope & { ord: number; external_id: string };
-// A key found nowhere comes back once with every envelope column null (left join).
-type ReadBackRow = { ord: number; tenant_exists: boolean } & (EitherRow | { [K in keyof EitherRow]: null });
+// steward.enqueue_envelopes answers each key once or twice (outbox row first); a key found
+// nowhere (unknown tenant) comes back once with every envelope column null.
+type EnqueuedRow = { ord: number; created: boolean; tenant_exists: boolean } & (EitherRow | { [K in keyof EitherRow]: null });
 const isEnvelopeRow = (row: EitherRow | { id: null }): row is EitherRow => row.id !== null;
 
-/** A concurrent move or removal of the same key between our two statements: run again. */
-class EnqueueRace extends Error {}
+/** serialization_failure: the function saw the same key moved or removed meanwhile; run it again. */
+const isEnqueueRace = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '40001';
 const MAX_ATTEMPTS = 3;
 
 export class SqlOutboxService implements OutboxService {
@@ -212,40 +158,23 @@ export class SqlOutboxService implements OutboxService {
     const keyed = envelopes.map((e, ord) => ({ ...e, ord, external_id: e.external_id ?? randomUUID() }));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#access.run((tx) => this.#enqueueOnce(tx, keyed, fieldName));
+        // Inside the transaction: an unknown tenant anywhere in a batch undoes all of it.
+        return await this.#access.run(async (tx) => {
+          const rows = (await tx.query<EnqueuedRow>('select * from steward.enqueue_envelopes($1::jsonb)', [JSON.stringify(keyed)])).rows;
+          return keyed.map((e) => {
+            const row = rows.find((r) => r.ord === e.ord); // the outbox row first, if both
+            if (!row || !isEnvelopeRow(row)) throw notFound('tenant', fieldName(e.ord, 'tenant_id'), e.tenant_id);
+            const { ord, created, tenant_exists, ...envelope } = row;
+            return { ...toEnvelope(envelope), created };
+          });
+        });
       } catch (error) {
-        if (!(error instanceof EnqueueRace)) throw error;
+        if (!isEnqueueRace(error)) throw error;
         if (attempt === MAX_ATTEMPTS) {
           throw new StewardError('conflict', 'the envelope kept changing while it was enqueued; try again', { field: 'external_id' });
         }
       }
     }
-  }
-
-  async #enqueueOnce(tx: Transaction, envelopes: KeyedEnvelope[], fieldName: (ord: number, field: string) => string): Promise<EnqueueResult[]> {
-    const inserted = await tx.query<{ ord: number; id: string }>(INSERT_NEW, [JSON.stringify(envelopes)]);
-    const createdIds = new Map(inserted.rows.map((r) => [r.ord, r.id]));
-    const keys = envelopes.map((e) => ({
-      ord: e.ord, tenant_id: e.tenant_id, external_id: e.external_id,
-      created_id: createdIds.get(e.ord) ?? null, actor_type: e.actor_type, actor_id: e.actor_id,
-    }));
-    const readBack = await tx.query<ReadBackRow>(AUDIT_AND_READ_BACK, [JSON.stringify(keys)]);
-    const found = readBack.rows.map(({ ord, tenant_exists, ...row }) => ({ ord, tenant_exists, row }));
-
-    return envelopes.map((e) => {
-      const mine = found.filter((f) => f.ord === e.ord); // outbox row first, if both
-      const created = createdIds.has(e.ord);
-      // Created now, yet also in the DLQ: the DLQ row was committed after statement 1's
-      // snapshot (the worker dead-lettered an earlier envelope of this key). Retried,
-      // statement 1 sees it and returns it instead of creating a twin.
-      if (created && mine.some((f) => f.row.status === 'dlq')) throw new EnqueueRace();
-      const current = mine[0];
-      if (!current || !isEnvelopeRow(current.row)) {
-        if (!current?.tenant_exists) throw notFound('tenant', fieldName(e.ord, 'tenant_id'), e.tenant_id);
-        throw new EnqueueRace(); // the row that blocked our insert was removed meanwhile
-      }
-      return { ...toEnvelope(current.row), created };
-    });
   }
 
   async get(id: string): Promise<Envelope> {

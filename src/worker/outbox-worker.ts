@@ -6,7 +6,8 @@ import { evaluateGuardrails } from '../domain/guardrails.ts';
 import { DEFAULT_RETRY_POLICIES, type RetryPolicies } from '../domain/retry-policy.ts';
 import type { OutboxEnvelope } from '../services/outbox-service.ts';
 import { ExecutionError, type Executor } from './executor.ts';
-import { claimEnvelopes, completeEnvelopes, extendLeases, loadGuardrailContexts, recoverExpiredLeases, type CompletionApplied } from './outbox-queries.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
+import { claimEnvelopes, completeEnvelopes, extendLeases, loadGuardrailContexts, recoverExpiredLeases, type CompletionApplied, type GuardrailContext } from './outbox-queries.ts';
 import { Wakeup } from './wakeup.ts';
 
 export interface OutboxWorkerOptions {
@@ -50,6 +51,7 @@ export class OutboxWorker {
   readonly #running = new Map<string, OutboxEnvelope>();
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
+  readonly #completions: CompletionBatcher;
   #loop: Promise<void> | undefined;
   /** performance.now() when the live loop last began an iteration; undefined when it is not running. */
   #beatAt: number | undefined;
@@ -70,15 +72,16 @@ export class OutboxWorker {
       onCompleted: options.onCompleted,
       onError: options.onError,
     };
+    this.#completions = new CompletionBatcher((completions) => this.#db.asService((tx) => completeEnvelopes(tx, this.id, completions, this.#opts.clock())));
   }
 
   /** Claims one batch, runs it to the end and records every outcome (`outbox start --once`). */
   async runOnce(): Promise<BatchSummary> {
     await this.#recover();
-    const claimed = await this.#claim(this.#opts.batchSize);
-    const { stopped, running } = await this.#process(claimed);
-    await Promise.all(running);
-    return { claimed: claimed.length, completed: stopped + running.length };
+    const batch = await this.#claim(this.#opts.batchSize);
+    const recorded = this.#process(batch);
+    await Promise.all(recorded);
+    return { claimed: batch.claimed.length, completed: recorded.length };
   }
 
   /** Runs until stop(): claims whenever it has capacity and there is work. */
@@ -129,8 +132,9 @@ export class OutboxWorker {
             await this.#recover();
           }
           const capacity = this.#opts.concurrency - this.#running.size;
-          const claimed = capacity > 0 ? await this.#claim(Math.min(this.#opts.batchSize, capacity)) : [];
-          for (const done of (await this.#process(claimed)).running) {
+          const limit = Math.min(this.#opts.batchSize, capacity);
+          const batch = limit > 0 ? await this.#claim(limit) : { claimed: [], contexts: new Map() };
+          for (const done of this.#process(batch)) {
             inFlight.add(done);
             void done.finally(() => {
               inFlight.delete(done);
@@ -138,7 +142,7 @@ export class OutboxWorker {
             });
           }
           // A full batch suggests more work: claim again at once; otherwise wait.
-          if (claimed.length === 0 || claimed.length < Math.min(this.#opts.batchSize, capacity)) {
+          if (batch.claimed.length === 0 || batch.claimed.length < limit) {
             await this.#wakeup.wait(this.#opts.pollIntervalMs);
           }
         } catch (error) {
@@ -153,8 +157,13 @@ export class OutboxWorker {
     }
   }
 
-  async #claim(limit: number): Promise<OutboxEnvelope[]> {
-    return this.#db.asService((tx) => claimEnvelopes(tx, this.id, limit, this.#opts.leaseSeconds, this.#opts.clock()));
+  /** Claims up to `limit` envelopes and loads what their guardrails need: one transaction. */
+  async #claim(limit: number): Promise<ClaimedBatch> {
+    return this.#db.asService(async (tx) => {
+      const claimed = await claimEnvelopes(tx, this.id, limit, this.#opts.leaseSeconds, this.#opts.clock());
+      const contexts = claimed.length === 0 ? new Map<string, GuardrailContext>() : await loadGuardrailContexts(tx, claimed.map((e) => e.id));
+      return { claimed, contexts };
+    });
   }
 
   async #recover(): Promise<void> {
@@ -162,16 +171,13 @@ export class OutboxWorker {
   }
 
   /**
-   * Judges the claimed envelopes in one round trip and records the ones stopped by a
-   * guardrail in one more; starts the allowed ones. Returns how many were stopped, and a
-   * promise per running envelope that settles once its outcome is recorded.
+   * Judges each claimed envelope: the ones a guardrail stops are recorded at once (they
+   * share one write), the allowed ones start executing. Returns a promise per envelope
+   * that settles once its outcome is recorded (or given up to lease recovery).
    */
-  async #process(claimed: OutboxEnvelope[]): Promise<{ stopped: number; running: Promise<void>[] }> {
-    if (claimed.length === 0) return { stopped: 0, running: [] };
+  #process({ claimed, contexts }: ClaimedBatch): Promise<void>[] {
     const now = this.#opts.clock();
-    const contexts = await this.#db.asService((tx) => loadGuardrailContexts(tx, claimed.map((e) => e.id)));
-    const stopped: Completion[] = [];
-    const allowed: { envelope: OutboxEnvelope; decision: unknown }[] = [];
+    const recorded: Promise<void>[] = [];
     for (const envelope of claimed) {
       const ctx = contexts.get(envelope.id);
       if (!ctx) continue; // removed meanwhile; nothing to record
@@ -180,11 +186,11 @@ export class OutboxWorker {
         grantedScopes: ctx.granted_scopes, trustContext: envelope.trust_context,
         evidenceCount: ctx.evidence_count, approved: envelope.approved_at !== null,
       });
-      if (decision.outcome === 'execute') allowed.push({ envelope, decision: { checks: decision.checks } });
-      else stopped.push(completionForDecision(envelope.id, decision));
+      recorded.push(decision.outcome === 'execute'
+        ? this.#execute(envelope, { checks: decision.checks })
+        : this.#record(envelope, completionForDecision(envelope.id, decision)));
     }
-    await this.#complete(stopped, claimed);
-    return { stopped: stopped.length, running: allowed.map(({ envelope, decision }) => this.#execute(envelope, decision)) };
+    return recorded;
   }
 
   async #execute(envelope: OutboxEnvelope, decision: unknown): Promise<void> {
@@ -210,25 +216,26 @@ export class OutboxWorker {
       now: this.#opts.clock(), random: this.#opts.random, latencyMs: performance.now() - started,
     });
     try {
-      await this.#complete([{ ...completion, decision }], [envelope]);
-    } catch (error) {
-      // Unrecorded: the lease will expire and the envelope be recovered (at-least-once).
-      this.#opts.onError?.(error);
+      await this.#record(envelope, { ...completion, decision });
     } finally {
       this.#running.delete(envelope.id);
     }
   }
 
-  async #complete(completions: Completion[], envelopes: OutboxEnvelope[]): Promise<void> {
-    if (completions.length === 0) return;
-    const applied = await this.#db.asService((tx) => completeEnvelopes(tx, this.id, completions, this.#opts.clock()));
-    if (!this.#opts.onCompleted) return;
-    for (const a of applied) {
-      const envelope = envelopes.find((e) => e.id === a.id);
-      const completion = completions.find((c) => c.id === a.id);
-      if (envelope && completion) this.#opts.onCompleted(envelope, completion, a);
+  /** Writes one outcome (batched with others in flight). Never throws: an unrecorded outcome is recovered through its lease. */
+  async #record(envelope: OutboxEnvelope, completion: Completion): Promise<void> {
+    try {
+      const applied = await this.#completions.add(completion);
+      if (applied) this.#opts.onCompleted?.(envelope, completion, applied);
+    } catch (error) {
+      this.#opts.onError?.(error);
     }
   }
+}
+
+interface ClaimedBatch {
+  claimed: OutboxEnvelope[];
+  contexts: Map<string, GuardrailContext>;
 }
 
 function classify(error: unknown): ExecutionEnd {

@@ -322,6 +322,15 @@ forEachBackend('outbox transitions', (ctx, backend) => {
 
     it('tenants cannot call the worker functions', async () => {
       await rejectsWith(ctx().db.asTenant({ tenant_id: tenantA }, (tx) => tx.query('select * from steward.claim_envelopes($1, $2, $3)', ['x', 1, 1])), 'forbidden');
+      await rejectsWith(ctx().db.asTenant({ tenant_id: tenantA }, (tx) => tx.query('select * from steward.enqueue_envelopes($1)', ['[]'])), 'forbidden');
+      // From the catalog, so a function added later is covered: in the internal schema,
+      // only trigger functions and immutable helpers are left executable to everyone.
+      const open = await ctx().test.owner.transaction(async (tx) => (await tx.query<{ fn: string }>(
+        `select p.oid::regprocedure::text as fn from pg_proc p
+          where p.pronamespace = 'steward'::regnamespace
+            and p.prorettype not in ('trigger'::regtype, 'event_trigger'::regtype) and p.provolatile <> 'i'
+            and (has_function_privilege('authenticated', p.oid, 'execute') or has_function_privilege('anon', p.oid, 'execute'))`)).rows);
+      assert.deepEqual(open, []);
     });
   }
 });

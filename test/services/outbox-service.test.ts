@@ -146,25 +146,33 @@ forEachBackend('OutboxService', (ctx, backend) => {
 
   // Needs a second connection while the enqueue transaction is open: PGlite has one
   // session, so this race cannot happen there and the test runs on PostgreSQL only.
-  if (backend === 'postgres') it('retries when the key is dead-lettered between its two statements', async () => {
-    let injected = 0;
-    const inner = ctx().service();
-    const racing: Access = {
-      kind: inner.kind,
-      run: (fn) => inner.run((tx) => fn({
-        ...tx,
-        async query(text, params) {
-          const res = await tx.query(text, params);
-          if (injected === 0 && text.includes('on conflict (tenant_id, external_id) do nothing')) {
-            injected++;
-            await insertDlq(A, 'env-racing-dlq');
-          }
-          return res as never;
-        },
-      })),
-    };
-    const e = await new SqlOutboxService(racing).enqueue(draft({ external_id: 'env-racing-dlq' }));
-    assert.equal(injected, 1);
+  if (backend === 'postgres') it('retries when the key is dead-lettered while it is being enqueued', async () => {
+    // Another transaction dead-letters the key and holds tenant A's audit chain lock:
+    // enqueue's insert does not see the uncommitted DLQ row, so it creates the envelope,
+    // then waits for that lock to write its audit row. Once the other commits, the
+    // read-back sees the key in both tables: enqueue must roll back and run again.
+    let locked!: () => void;
+    const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const other = owner(async (tx) => {
+      await tx.query(`insert into outbox_dlq (id, tenant_id, tool_slug, arguments, external_id, attempts, last_error, moved_at)
+                      values (gen_random_uuid(), $1, $2, '{"dead": true}', 'env-racing-dlq', 3, 'HTTP 500', now())`, [A, GMAIL]);
+      await tx.query(`insert into audit_log (tenant_id, actor_type, actor_id, category, payload) values ($1, 'system', 'test', 'outbox', '{}')`, [A]);
+      locked();
+      await held;
+    });
+    await lockHeld;
+    const enqueued = asService().enqueue(draft({ external_id: 'env-racing-dlq' }));
+    const waitingForChainLock = async () => (await countOf(
+      `pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())`)) > 0;
+    for (let i = 0; !(await waitingForChainLock()); i++) {
+      assert.ok(i < 1000, 'enqueue never waited for the audit chain lock');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    release();
+    await other;
+    const e = await enqueued;
     assert.equal(e.created, false);
     assert.equal(e.status, 'dlq');
     assert.equal(await countOf(`outbox where external_id = 'env-racing-dlq'`), 0);
