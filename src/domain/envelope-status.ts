@@ -29,6 +29,7 @@ export type TransitionName =
   | 'retry'
   | 'dead_letter'
   | 'abandon'
+  | 'release'
   | 'requeue';
 
 export interface Transition {
@@ -58,6 +59,7 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { name: 'retry', from: 'in_progress', to: 'pending', description: "a retryable failure: attempts + 1, next_run_at from the risk tier's backoff" },
   { name: 'dead_letter', from: 'in_progress', to: 'dlq', description: 'a permanent failure or attempts exhausted: moved to outbox_dlq' },
   { name: 'abandon', from: 'in_progress', to: 'pending', description: 'the lease expired (its worker died); claimable again' },
+  { name: 'release', from: 'in_progress', to: 'pending', description: 'a stopping worker hands back an envelope it claimed but never started (attempts unchanged)' },
   { name: 'requeue', from: 'dlq', to: 'pending', description: 'drain / retry-dlq: back to pending with attempts reset' },
 ] as const satisfies readonly Transition[]);
 

@@ -15,9 +15,13 @@ export interface OutboxWorkerOptions {
   workerId?: string;
   /** Envelopes executing at once in this worker. */
   concurrency?: number;
-  /** Envelopes claimed per round trip. */
+  /**
+   * Envelopes claimed per round trip. Claimed envelopes beyond `concurrency` wait in a
+   * local queue (leased, so no other worker takes them) and the next claim overlaps
+   * their execution: the worker holds at most concurrency + batchSize.
+   */
   batchSize?: number;
-  /** A lease's length; it is renewed every third of it while the envelope runs. */
+  /** A lease's length; it is renewed every third of it while the worker holds the envelope. */
   leaseSeconds?: number;
   /** The longest an execution may take before it is aborted (a retryable failure). */
   executionTimeoutMs?: number;
@@ -48,6 +52,10 @@ export class OutboxWorker {
   readonly #db: Database;
   readonly #executor: Executor;
   readonly #opts: Required<Omit<OutboxWorkerOptions, 'workerId' | 'onCompleted' | 'onError'>> & Pick<OutboxWorkerOptions, 'onCompleted' | 'onError'>;
+  /** Claimed and not yet recorded: what the heartbeat keeps leased. */
+  readonly #held = new Map<string, OutboxEnvelope>();
+  /** Claimed, allowed by the guardrails, not started yet. */
+  #waiting: Queued[] = [];
   readonly #running = new Map<string, OutboxEnvelope>();
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
@@ -78,10 +86,15 @@ export class OutboxWorker {
   /** Claims one batch, runs it to the end and records every outcome (`outbox start --once`). */
   async runOnce(): Promise<BatchSummary> {
     await this.#recover();
-    const batch = await this.#claim(this.#opts.batchSize);
-    const recorded = this.#process(batch);
-    await Promise.all(recorded);
-    return { claimed: batch.claimed.length, completed: recorded.length };
+    const stopHeartbeat = this.#startHeartbeat();
+    try {
+      const batch = await this.#claim(this.#opts.batchSize);
+      const recorded = this.#process(batch);
+      await Promise.all(recorded);
+      return { claimed: batch.claimed.length, completed: recorded.length };
+    } finally {
+      stopHeartbeat();
+    }
   }
 
   /** Runs until stop(): claims whenever it has capacity and there is work. */
@@ -122,6 +135,7 @@ export class OutboxWorker {
       return undefined;
     });
     const inFlight = new Set<Promise<unknown>>();
+    const stopHeartbeat = this.#startHeartbeat();
     let lastRecovery = 0;
     try {
       while (!this.#stop.signal.aborted) {
@@ -131,27 +145,29 @@ export class OutboxWorker {
             lastRecovery = Date.now();
             await this.#recover();
           }
-          const capacity = this.#opts.concurrency - this.#running.size;
-          const limit = Math.min(this.#opts.batchSize, capacity);
-          const batch = limit > 0 ? await this.#claim(limit) : { claimed: [], contexts: new Map() };
-          for (const done of this.#process(batch)) {
+          // Claim while the local queue has room for half a batch or more (tiny claims
+          // cost a round trip each); any recorded outcome wakes the loop to look again.
+          const room = Math.min(this.#opts.batchSize, this.#opts.concurrency + this.#opts.batchSize - this.#held.size);
+          const limit = this.#held.size === 0 || room * 2 >= this.#opts.batchSize ? room : 0;
+          const batch = limit > 0 ? await this.#claim(limit) : undefined;
+          for (const done of batch ? this.#process(batch) : []) {
             inFlight.add(done);
             void done.finally(() => {
               inFlight.delete(done);
-              this.#wakeup.wake(); // a slot (and maybe the tenant's next envelope) is free
+              this.#wakeup.wake(); // room in the queue (and maybe the tenant's next envelope is due)
             });
           }
           // A full batch suggests more work: claim again at once; otherwise wait.
-          if (batch.claimed.length === 0 || batch.claimed.length < limit) {
-            await this.#wakeup.wait(this.#opts.pollIntervalMs);
-          }
+          if (!batch || batch.claimed.length < limit) await this.#wakeup.wait(this.#opts.pollIntervalMs);
         } catch (error) {
           this.#opts.onError?.(error);
           await this.#wakeup.wait(this.#opts.pollIntervalMs); // database down: retry at poll pace
         }
       }
+      this.#releaseWaiting();
       await Promise.allSettled(inFlight);
     } finally {
+      stopHeartbeat();
       this.#beatAt = undefined;
       await unlisten?.();
     }
@@ -172,8 +188,8 @@ export class OutboxWorker {
 
   /**
    * Judges each claimed envelope: the ones a guardrail stops are recorded at once (they
-   * share one write), the allowed ones start executing. Returns a promise per envelope
-   * that settles once its outcome is recorded (or given up to lease recovery).
+   * share one write), the allowed ones queue for execution. Returns a promise per
+   * envelope that settles once its outcome is recorded (or given up to lease recovery).
    */
   #process({ claimed, contexts }: ClaimedBatch): Promise<void>[] {
     const now = this.#opts.clock();
@@ -186,19 +202,48 @@ export class OutboxWorker {
         grantedScopes: ctx.granted_scopes, trustContext: envelope.trust_context,
         evidenceCount: ctx.evidence_count, approved: envelope.approved_at !== null,
       });
-      recorded.push(decision.outcome === 'execute'
-        ? this.#execute(envelope, { checks: decision.checks })
-        : this.#record(envelope, completionForDecision(envelope.id, decision)));
+      this.#held.set(envelope.id, envelope);
+      if (decision.outcome === 'execute') {
+        recorded.push(new Promise((resolve) => this.#waiting.push({ envelope, decision: { checks: decision.checks }, done: resolve })));
+      } else {
+        recorded.push(this.#record(envelope, completionForDecision(envelope.id, decision)));
+      }
     }
+    this.#dispatch();
     return recorded;
+  }
+
+  /** Starts waiting envelopes while fewer than `concurrency` run. */
+  #dispatch(): void {
+    while (this.#running.size < this.#opts.concurrency) {
+      const next = this.#waiting.shift();
+      if (!next) return;
+      void this.#execute(next.envelope, next.decision).finally(next.done);
+    }
+  }
+
+  /**
+   * Stopping: envelopes claimed but never started go back to pending at once (attempts
+   * unchanged), rather than waiting for their leases to expire or holding up the stop.
+   */
+  #releaseWaiting(): void {
+    for (const { envelope, done } of this.#waiting.splice(0)) {
+      void this.#record(envelope, { id: envelope.id, to: 'pending', transition: 'release', attempted: false }).finally(done);
+    }
+  }
+
+  /** One timer renews the leases of everything this worker holds, in one statement. */
+  #startHeartbeat(): () => void {
+    const timer = setInterval(() => {
+      if (this.#held.size === 0) return;
+      void this.#db.asService((tx) => extendLeases(tx, this.id, [...this.#held.keys()], this.#opts.leaseSeconds, this.#opts.clock()))
+        .catch((error: unknown) => this.#opts.onError?.(error));
+    }, (this.#opts.leaseSeconds * 1000) / 3);
+    return () => clearInterval(timer);
   }
 
   async #execute(envelope: OutboxEnvelope, decision: unknown): Promise<void> {
     this.#running.set(envelope.id, envelope);
-    const heartbeat = setInterval(() => {
-      void this.#db.asService((tx) => extendLeases(tx, this.id, [envelope.id], this.#opts.leaseSeconds, this.#opts.clock()))
-        .catch((error: unknown) => this.#opts.onError?.(error));
-    }, (this.#opts.leaseSeconds * 1000) / 3);
     const started = performance.now();
     let end: ExecutionEnd;
     try {
@@ -209,17 +254,16 @@ export class OutboxWorker {
     } catch (error) {
       end = classify(error);
     } finally {
-      clearInterval(heartbeat);
+      // The slot is for executions: writing the outcome does not hold it, so outcomes
+      // gather into larger group commits while the next envelopes run.
+      this.#running.delete(envelope.id);
+      this.#dispatch();
     }
     const completion = completionForExecution({
       id: envelope.id, attempts: envelope.attempts, policy: this.#opts.retryPolicies[envelope.risk], end,
       now: this.#opts.clock(), random: this.#opts.random, latencyMs: performance.now() - started,
     });
-    try {
-      await this.#record(envelope, { ...completion, decision });
-    } finally {
-      this.#running.delete(envelope.id);
-    }
+    await this.#record(envelope, { ...completion, decision });
   }
 
   /** Writes one outcome (batched with others in flight). Never throws: an unrecorded outcome is recovered through its lease. */
@@ -229,8 +273,16 @@ export class OutboxWorker {
       if (applied) this.#opts.onCompleted?.(envelope, completion, applied);
     } catch (error) {
       this.#opts.onError?.(error);
+    } finally {
+      this.#held.delete(envelope.id);
     }
   }
+}
+
+interface Queued {
+  envelope: OutboxEnvelope;
+  decision: unknown;
+  done: () => void;
 }
 
 interface ClaimedBatch {

@@ -27,6 +27,7 @@ const EXPECTED: ReadonlyArray<[TransitionName, EnvelopeStatus, EnvelopeStatus]> 
   ['retry', 'in_progress', 'pending'],
   ['dead_letter', 'in_progress', 'dlq'],
   ['abandon', 'in_progress', 'pending'],
+  ['release', 'in_progress', 'pending'],
   ['requeue', 'dlq', 'pending'],
 ];
 const allowedPairs = new Set(EXPECTED.map(([, from, to]) => `${from}->${to}`));
@@ -104,7 +105,7 @@ describe('transitions', () => {
     assert.deepEqual(transitionsFrom('awaiting_approval').map((t) => t.name), ['approve', 'deny']);
     assert.deepEqual(
       transitionsFrom('in_progress').map((t) => t.name),
-      ['defer', 'reject', 'await_approval', 'succeed', 'conflict', 'retry', 'dead_letter', 'abandon'],
+      ['defer', 'reject', 'await_approval', 'succeed', 'conflict', 'retry', 'dead_letter', 'abandon', 'release'],
     );
   });
 

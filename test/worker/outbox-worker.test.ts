@@ -221,4 +221,53 @@ forEachBackend('OutboxWorker', (ctx) => {
     assert.equal(executor.maxConcurrentPerTenant, 1);
     assert.equal(live.runningCount, 0);
   });
+
+  it('claims beyond its concurrency wait in a local queue: never more than `concurrency` execute at once', async () => {
+    const t = await tenant({}, { concurrency_limit: 20 });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await enqueue(t, { next_run_at: new Date(Date.now() - 1000) }));
+    let running = 0;
+    let most = 0;
+    const executor = new ScriptedExecutor(async () => {
+      most = Math.max(most, ++running);
+      await sleep(10);
+      running--;
+      return { ok: true };
+    });
+    const live = new OutboxWorker(ctx().db, executor, { concurrency: 3, batchSize: 10, pollIntervalMs: 200 });
+    live.start();
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && executor.calls.length < ids.length;) await sleep(20);
+    await live.stop();
+    assert.equal(most, 3);
+    const statuses = await service(async (tx) => (await tx.query<{ status: string }>('select status from outbox where id = any($1)', [ids])).rows);
+    assert.deepEqual(statuses.map((s) => s.status), ids.map(() => 'success'));
+  });
+
+  it('stopping hands back claimed envelopes that never started: pending, no attempt used, audited as release', async () => {
+    const t = await tenant({}, { concurrency_limit: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await enqueue(t, { next_run_at: new Date(Date.now() - 1000) }));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const executor = new ScriptedExecutor(() => gate.then(() => ({ ok: true })));
+    const live = new OutboxWorker(ctx().db, executor, { concurrency: 1, batchSize: 5, pollIntervalMs: 200 });
+    live.start();
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && executor.calls.length === 0;) await sleep(10);
+    const stopped = live.stop();
+    await sleep(50); // the stop has released the waiting ones while the first still runs
+    open();
+    await stopped;
+    assert.equal(executor.calls.length, 1);
+    const started = executor.calls[0]!.id;
+    for (const id of ids) {
+      const r = (await row(id))!;
+      if (id === started) {
+        assert.deepEqual([r.status, r.attempts], ['success', 1]);
+        assert.deepEqual(await transitions(id), ['enqueue', 'claim', 'succeed']);
+      } else {
+        assert.deepEqual([r.status, r.attempts, r.locked_by], ['pending', 0, null]);
+        assert.deepEqual(await transitions(id), ['enqueue', 'claim', 'release']);
+      }
+    }
+  });
 });

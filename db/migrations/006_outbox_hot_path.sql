@@ -1,3 +1,6 @@
+-- The outbox's hot path, second round: enqueue as a SQL function, and completion
+-- planned for a large outbox.
+
 -- Enqueue as a SQL function (DESIGN.md §1), so the CLI, the services, cron and a future
 -- RPC all queue envelopes with one meaning: idempotent per (tenant_id, external_id),
 -- also against the DLQ, audited in the same transaction, one round trip.
@@ -102,3 +105,80 @@ end $$;
 
 revoke execute on function steward.enqueue_envelopes(jsonb) from public;
 grant execute on function steward.enqueue_envelopes(jsonb) to service_role;
+
+-- complete_envelopes of 005, with every outbox lookup by primary key: the first version
+-- scanned the whole outbox twice per call (found profiling the worker with
+-- track_functions; its cost grew with the table, not with the batch).
+create or replace function steward.complete_envelopes(p_worker text, p_outcomes jsonb, p_now timestamptz default now())
+returns table (id uuid, applied boolean, status text)
+language plpgsql as $$
+declare
+  -- As an array, so every lookup below is an index scan: joined to a set-returning
+  -- function (estimated at 100 rows), the planner preferred a scan of the whole outbox.
+  ids uuid[] := array(select (e ->> 'id')::uuid from jsonb_array_elements(p_outcomes) e);
+begin
+  -- The slot rows this completion will decrement, first (see the lock order in 005).
+  perform from steward.tenant_slots s
+   where s.tenant_id in (select o.tenant_id from public.outbox o where o.id = any (ids))
+   order by s.tenant_id
+   for update;
+
+  return query
+  with input as (
+    select * from jsonb_to_recordset(p_outcomes) as i(
+      id uuid, "to" text, transition text, attempted boolean, error text, result jsonb,
+      next_run_at timestamptz, latency_ms numeric, decision jsonb)
+  ), checked as (
+    select i.* from input i
+     where i."to" in ('success', 'conflict', 'pending', 'awaiting_approval', 'rejected', 'dlq')
+  ), moved as (
+    delete from public.outbox o using checked i
+     where o.id = any (ids) and o.id = i.id and i."to" = 'dlq' and o.status = 'in_progress' and o.locked_by = p_worker
+    returning o.*, i.attempted as i_attempted, i.error as i_error, i.result as i_result
+  ), dead as (
+    insert into public.outbox_dlq (id, tenant_id, tool_slug, arguments, connected_account_id, risk,
+                                   external_id, trust_context, metadata, status, attempts, last_error,
+                                   result, created_at, moved_at)
+    select m.id, m.tenant_id, m.tool_slug, m.arguments, m.connected_account_id, m.risk, m.external_id,
+           m.trust_context, m.metadata, 'dlq', m.attempts + m.i_attempted::int, m.i_error,
+           coalesce(m.i_result, m.result), m.created_at, p_now
+      from moved m
+    returning outbox_dlq.id, outbox_dlq.tenant_id, outbox_dlq.tool_slug, outbox_dlq.attempts
+  ), updated as (
+    update public.outbox o
+       set status = i."to",
+           attempts = o.attempts + coalesce(i.attempted, false)::int,
+           last_error = case when i."to" = 'success' then null else coalesce(i.error, o.last_error) end,
+           result = coalesce(i.result, o.result),
+           next_run_at = case when i."to" = 'pending' then coalesce(i.next_run_at, p_now) else o.next_run_at end,
+           locked_by = null, locked_until = null
+      from checked i
+     where o.id = any (ids) and o.id = i.id and i."to" <> 'dlq' and o.status = 'in_progress' and o.locked_by = p_worker
+    returning o.id, o.tenant_id, o.tool_slug, o.attempts, o.status
+  ), done as (
+    select d.id, d.tenant_id, d.tool_slug, d.attempts, 'dlq'::text as status from dead d
+    union all
+    select u.id, u.tenant_id, u.tool_slug, u.attempts, u.status from updated u
+  ), audited as (
+    insert into public.audit_log (tenant_id, actor_type, actor_id, category, payload)
+    select d.tenant_id, 'worker', p_worker, 'outbox', jsonb_strip_nulls(jsonb_build_object(
+             'envelope_id', d.id, 'tool_slug', d.tool_slug,
+             -- the names of src/domain/envelope-status.ts; the worker may name it itself
+             'transition', coalesce(i.transition, case d.status
+               when 'success' then 'succeed' when 'rejected' then 'reject'
+               when 'awaiting_approval' then 'await_approval' when 'dlq' then 'dead_letter'
+               when 'pending' then case when i.attempted then 'retry' else 'defer' end
+               else d.status end),
+             'from', 'in_progress', 'to', d.status,
+             'attempt', d.attempts, 'latency_ms', i.latency_ms, 'error', i.error,
+             'next_run_at', case when d.status = 'pending' then i.next_run_at end,
+             'decision', i.decision))
+      from done d join input i on i.id = d.id
+     order by d.tenant_id, d.id
+  )
+  select i.id, d.id is not null,
+         coalesce(d.status, (select o.status from public.outbox o where o.id = i.id),
+                  (select q.status from public.outbox_dlq q where q.id = i.id))
+    from input i
+    left join done d on d.id = i.id;
+end $$;
