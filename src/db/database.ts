@@ -1,6 +1,6 @@
 import { fromDatabaseError } from './database-error.ts';
-import { parseTenantClaims, setRequestContext, type TenantClaims } from './tenant-context.ts';
-import type { Driver, Engine, Transaction } from './types.ts';
+import { SERVICE_CONTEXT_PRELUDE, parseTenantClaims, setRequestContext, type TenantClaims } from './tenant-context.ts';
+import type { Driver, Engine, Transaction, TransactionOptions } from './types.ts';
 
 /**
  * The only way application code reaches tenant data. Each call is one transaction
@@ -37,15 +37,12 @@ export class Database {
   }
 
   async asService<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.#run(async (tx) => {
-      await setRequestContext(tx, 'service_role', {});
-      return fn(tx);
-    });
+    return this.#run(fn, { prelude: SERVICE_CONTEXT_PRELUDE });
   }
 
-  async #run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async #run<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     try {
-      return await this.#driver.transaction(fn);
+      return await this.#driver.transaction(fn, options);
     } catch (error) {
       throw fromDatabaseError(error);
     }

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import type { Driver, QueryResult, Session, Transaction } from './types.ts';
+import type { Driver, QueryResult, Session, Transaction, TransactionOptions } from './types.ts';
 import { INT8_OID, NUMERIC_OID, parseInt8, parseNumeric } from './type-parsers.ts';
 
 interface PGliteQueryable {
@@ -51,8 +51,11 @@ export class PGliteDriver implements Driver {
     return new PGliteDriver(db);
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.#db.transaction((tx) => fn(wrap(tx)));
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      if (options.prelude) await tx.exec(options.prelude);
+      return fn(wrap(tx));
+    });
   }
 
   async withSession<T>(fn: (session: Session) => Promise<T>): Promise<T> {

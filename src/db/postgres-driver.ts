@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Driver, QueryResult, Session, Transaction } from './types.ts';
+import type { Driver, QueryResult, Session, Transaction, TransactionOptions } from './types.ts';
 import { INT8_OID, NUMERIC_OID, parseInt8, parseNumeric } from './type-parsers.ts';
 
 const types = {
@@ -30,9 +30,11 @@ interface ConnectionState {
   broken: boolean;
 }
 
-async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => Promise<T>, state: ConnectionState = { broken: false }): Promise<T> {
-  await client.query('begin');
+async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => Promise<T>, state: ConnectionState = { broken: false }, options: TransactionOptions = {}): Promise<T> {
   try {
+    // Without parameters node-postgres uses the simple protocol: BEGIN and the prelude go
+    // in one round trip (a failed BEGIN leaves no transaction; the rollback is harmless).
+    await client.query(options.prelude ? `begin; ${options.prelude}` : 'begin');
     const result = await fn(wrap(client));
     await client.query('commit');
     return result;
@@ -70,11 +72,11 @@ export class PostgresDriver implements Driver {
     this.#pool.on('error', () => undefined);
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const client = await this.#checkout();
     const state = { broken: false };
     try {
-      return await inTransaction(client, fn, state);
+      return await inTransaction(client, fn, state, options);
     } finally {
       this.#checkin(client, state.broken);
     }

@@ -26,6 +26,14 @@ const SET_CONTEXT = `select set_config('search_path', 'public, extensions', true
   set_config('role', $1, true),
   set_config('request.jwt.claims', $2, true)`;
 
+/**
+ * The service role's context as one constant script (its claims never vary), so a
+ * driver can send it with BEGIN: one round trip fewer for every worker transaction.
+ */
+export const SERVICE_CONTEXT_PRELUDE = `select set_config('search_path', 'public, extensions', true),
+  set_config('role', 'service_role', true),
+  set_config('request.jwt.claims', '{"role":"service_role"}', true)`;
+
 export async function setRequestContext(tx: Transaction, role: RequestRole, claims: Record<string, unknown>): Promise<void> {
   await tx.query(SET_CONTEXT, [role, JSON.stringify({ ...claims, role })]);
 }

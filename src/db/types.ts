@@ -23,10 +23,18 @@ export interface Session extends Transaction {
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 }
 
+export interface TransactionOptions {
+  prelude?: string;
+}
+
 export interface Driver {
   readonly engine: Engine;
-  /** Runs `fn` in a transaction on some session; commits on success, rolls back on throw. */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a transaction on some session; commits on success, rolls back on throw.
+   * `prelude` is a constant script run first, in the same round trip as BEGIN where the
+   * driver can; never text built from input.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Runs `fn` on one session held for its whole duration (session-level advisory locks). */
   withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import type { TenantClaims } from '../../src/db/tenant-context.ts';
+import { setRequestContext, type TenantClaims } from '../../src/db/tenant-context.ts';
 import { MIGRATIONS_DIR } from '../../src/db/sql-files.ts';
 import { rejectsWith } from '../support/assert-error.ts';
 import { forEachEngine } from '../support/engines.ts';
@@ -107,6 +107,20 @@ forEachEngine('auth helpers', (ctx) => {
       const service = await ctx().db.asService((tx) => tx.query<{ v: string[] }>('select array[auth.role(), current_user::text] as v'));
       assert.deepEqual(service.rows[0]?.v, ['service_role', 'service_role']);
       assert.equal(await withRawClaims(null, 'select auth.role() as v'), null);
+    });
+
+    it('the service context (sent with BEGIN) is exactly what setRequestContext sets, and ends with the transaction', async () => {
+      const read = `select current_user::text as role, current_setting('request.jwt.claims') as claims, current_setting('search_path') as path`;
+      type Context = { role: string; claims: string; path: string };
+      const viaPrelude = (await ctx().db.asService((tx) => tx.query<Context>(read))).rows[0];
+      const viaStatement = (await ctx().owner.transaction(async (tx) => {
+        await setRequestContext(tx, 'service_role', {});
+        return tx.query<Context>(read);
+      })).rows[0];
+      assert.deepEqual(viaPrelude, viaStatement);
+      assert.equal(viaPrelude?.role, 'service_role');
+      const after = (await ctx().owner.transaction((tx) => tx.query<{ role: string }>('select current_user::text as role'))).rows[0];
+      assert.notEqual(after?.role, 'service_role');
     });
   });
 
