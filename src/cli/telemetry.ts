@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { StewardError } from '../errors.ts';
 import { createHealthHandlers, startHealthServer, type HealthServer } from '../http/health-server.ts';
+import { createLogger, errorMessage, redactSecrets, type Logger } from '../observability/logger.ts';
+import { startOtlpMetrics, type OtlpMetrics } from '../observability/otlp.ts';
 import { serviceAccess } from '../services/access.ts';
 import { SqlOutboxOperations } from '../services/outbox-operations.ts';
 import { OutboxMetrics } from '../worker/outbox-metrics.ts';
 import { portNumber } from './options.ts';
 
-// /metrics and /healthz for the commands that run the worker (`outbox start`, `start`).
+// The telemetry of the commands that run the worker (`outbox start`, `start`): structured
+// logs on stderr, the metrics, served on /metrics with /healthz, and pushed over OTLP
+// when an endpoint is configured.
 
 /** 9464: the port OpenTelemetry's Prometheus exporter uses by default. */
 export const DEFAULT_METRICS_PORT = 9464;
@@ -26,15 +31,46 @@ export function addTelemetryOptions(cmd: Command): Command {
     .option('--no-metrics', 'do not serve /metrics and /healthz');
 }
 
-/** Writes a background failure to stderr; the process carries on. */
-export function logError(source: string): (error: unknown) => void {
-  return (error) => process.stderr.write(`steward: ${source}: ${error instanceof Error ? error.message : String(error)}\n`);
+/** The logger, metrics and OTLP export of one process. */
+export interface ProcessTelemetry {
+  readonly logger: Logger;
+  readonly metrics: OutboxMetrics;
+  /** Set when OTLP export is configured (config.otlp). */
+  readonly otlp: OtlpMetrics | undefined;
+  /**
+   * Pushes the last OTLP export and stops it. Call after the worker has stopped (so its
+   * last outcomes are in) and before the database closes (the DLQ gauge reads it).
+   */
+  close(): Promise<void>;
 }
 
-/** The metrics of this process, with the DLQ gauge read from `db` at each scrape. */
-export function createMetrics(db: Database): OutboxMetrics {
+/** Logs a background failure as a structured error; the process carries on. */
+export function logError(logger: Logger, source: string): (error: unknown, context?: object) => void {
+  return (error, context = {}) => logger.error({ err: error, source, ...context }, `${source}: ${errorMessage(error)}`);
+}
+
+/**
+ * The telemetry for a command: a logger at config.logLevel (unless one is given), the
+ * metrics with the DLQ gauge read from `db` at each scrape or export, and the OTLP export
+ * when config.otlp is set.
+ */
+export function createTelemetry(db: Database, config: Config, options: { logger?: Logger } = {}): ProcessTelemetry {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const otlp = config.otlp ? startOtlpMetrics(config.otlp, logger) : undefined;
+  if (config.otlp) logger.info({ component: 'otel', url: config.otlp.metricsUrl, interval_ms: config.otlp.exportIntervalMs }, 'OTLP metrics export on');
   const operations = new SqlOutboxOperations(serviceAccess(db));
-  return new OutboxMetrics({ dlqSizeByTenant: () => operations.dlqSizeByTenant(), onCollectError: logError('metrics') });
+  const metrics = new OutboxMetrics({
+    dlqSizeByTenant: () => operations.dlqSizeByTenant(),
+    onCollectError: logError(logger, 'metrics'),
+    ...(otlp ? { meter: otlp.meter } : {}),
+  });
+  return { logger, metrics, otlp, close: async () => otlp?.shutdown() };
+}
+
+/** The line the long-running commands print about OTLP export; undefined when it is off. */
+export function describeOtlp(telemetry: ProcessTelemetry): string | undefined {
+  const otlp = telemetry.otlp;
+  return otlp && `otlp: metrics to ${redactSecrets(otlp.url)} every ${otlp.exportIntervalMs / 1000} s`;
 }
 
 /**
@@ -42,15 +78,15 @@ export function createMetrics(db: Database): OutboxMetrics {
  * when the process runs none). A port in use is an error naming the ways out, not a
  * silently missing endpoint that a health check would only find later.
  */
-export async function serveTelemetry(db: Database, metrics: OutboxMetrics, isAlive: (() => boolean) | undefined, opts: TelemetryOptions): Promise<HealthServer | undefined> {
+export async function serveTelemetry(db: Database, telemetry: ProcessTelemetry, isAlive: (() => boolean) | undefined, opts: TelemetryOptions): Promise<HealthServer | undefined> {
   if (!opts.metrics) return undefined;
   const handler = createHealthHandlers({
-    metrics,
+    metrics: telemetry.metrics,
     ...(isAlive ? { isAlive } : {}),
     pingDatabase: () => db.asService(async (tx) => {
       await tx.query('select 1');
     }),
-    onError: logError('health'),
+    onError: logError(telemetry.logger, 'health'),
   });
   try {
     return await startHealthServer(handler, { port: opts.metricsPort, host: opts.metricsHost });

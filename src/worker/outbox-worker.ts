@@ -32,7 +32,21 @@ export interface OutboxWorkerOptions {
   random?: () => number;
   /** Called for each applied completion (telemetry, logs, tests). */
   onCompleted?: (envelope: OutboxEnvelope, completion: Completion, applied: CompletionApplied) => void;
-  onError?: (error: unknown) => void;
+  /** Called for each background failure, with where it happened (logs). */
+  onError?: (error: unknown, context: WorkerErrorContext) => void;
+  /** Called with the envelopes taken back from expired leases (abandoned, or dead-lettered past the tier's maximum). */
+  onRecovered?: (recovered: RecoveredLease[]) => void;
+}
+
+export interface WorkerErrorContext {
+  phase: 'listen' | 'loop' | 'heartbeat' | 'complete';
+  /** The envelopes the failure concerns, where there are some. */
+  envelope_ids?: string[];
+}
+
+export interface RecoveredLease {
+  id: string;
+  status: string;
 }
 
 export interface BatchSummary {
@@ -51,7 +65,7 @@ export class OutboxWorker {
   readonly id: string;
   readonly #db: Database;
   readonly #executor: Executor;
-  readonly #opts: Required<Omit<OutboxWorkerOptions, 'workerId' | 'onCompleted' | 'onError'>> & Pick<OutboxWorkerOptions, 'onCompleted' | 'onError'>;
+  readonly #opts: Required<Omit<OutboxWorkerOptions, 'workerId' | 'onCompleted' | 'onError' | 'onRecovered'>> & Pick<OutboxWorkerOptions, 'onCompleted' | 'onError' | 'onRecovered'>;
   /** Claimed and not yet recorded: what the heartbeat keeps leased. */
   readonly #held = new Map<string, OutboxEnvelope>();
   /** Claimed, allowed by the guardrails, not started yet. */
@@ -79,6 +93,7 @@ export class OutboxWorker {
       random: options.random ?? Math.random,
       onCompleted: options.onCompleted,
       onError: options.onError,
+      onRecovered: options.onRecovered,
     };
     this.#completions = new CompletionBatcher((completions) => this.#db.asService((tx) => completeEnvelopes(tx, this.id, completions, this.#opts.clock())));
   }
@@ -131,7 +146,7 @@ export class OutboxWorker {
     const unlisten = await this.#db.driver.listen('steward_outbox', (payload) => {
       if (claimable(payload)) this.#wakeup.wake();
     }).catch((error: unknown) => {
-      this.#opts.onError?.(error); // no LISTEN: the poll alone keeps the worker going
+      this.#opts.onError?.(error, { phase: 'listen' }); // no LISTEN: the poll alone keeps the worker going
       return undefined;
     });
     const inFlight = new Set<Promise<unknown>>();
@@ -160,7 +175,7 @@ export class OutboxWorker {
           // A full batch suggests more work: claim again at once; otherwise wait.
           if (!batch || batch.claimed.length < limit) await this.#wakeup.wait(this.#opts.pollIntervalMs);
         } catch (error) {
-          this.#opts.onError?.(error);
+          this.#opts.onError?.(error, { phase: 'loop' });
           await this.#wakeup.wait(this.#opts.pollIntervalMs); // database down: retry at poll pace
         }
       }
@@ -183,7 +198,8 @@ export class OutboxWorker {
   }
 
   async #recover(): Promise<void> {
-    await this.#db.asService((tx) => recoverExpiredLeases(tx, this.#opts.retryPolicies, this.#opts.clock()));
+    const recovered = await this.#db.asService((tx) => recoverExpiredLeases(tx, this.#opts.retryPolicies, this.#opts.clock()));
+    if (recovered.length > 0) this.#opts.onRecovered?.(recovered);
   }
 
   /**
@@ -236,8 +252,9 @@ export class OutboxWorker {
   #startHeartbeat(): () => void {
     const timer = setInterval(() => {
       if (this.#held.size === 0) return;
-      void this.#db.asService((tx) => extendLeases(tx, this.id, [...this.#held.keys()], this.#opts.leaseSeconds, this.#opts.clock()))
-        .catch((error: unknown) => this.#opts.onError?.(error));
+      const ids = [...this.#held.keys()];
+      void this.#db.asService((tx) => extendLeases(tx, this.id, ids, this.#opts.leaseSeconds, this.#opts.clock()))
+        .catch((error: unknown) => this.#opts.onError?.(error, { phase: 'heartbeat', envelope_ids: ids }));
     }, (this.#opts.leaseSeconds * 1000) / 3);
     return () => clearInterval(timer);
   }
@@ -272,7 +289,7 @@ export class OutboxWorker {
       const applied = await this.#completions.add(completion);
       if (applied) this.#opts.onCompleted?.(envelope, completion, applied);
     } catch (error) {
-      this.#opts.onError?.(error);
+      this.#opts.onError?.(error, { phase: 'complete', envelope_ids: [envelope.id] });
     } finally {
       this.#held.delete(envelope.id);
     }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { Transaction } from '../../src/db/types.ts';
-import type { Access } from '../../src/services/access.ts';
 import { SqlAuditLogger } from '../../src/services/audit-logger.ts';
 import { SqlOutboxService, type EnqueueInput } from '../../src/services/outbox-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';

@@ -64,10 +64,10 @@ test('a row the write did not return resolves undefined', async () => {
 
 test('a failed write fails every caller of its batch, and the next batch is written', async () => {
   let calls = 0;
-  const batcher = new CompletionBatcher(async (cs) => {
+  const batcher = new CompletionBatcher((cs) => {
     calls += 1;
-    if (calls === 1) throw new Error('connection lost');
-    return cs.map((c) => ({ id: c.id, applied: true, status: c.to }));
+    if (calls === 1) return Promise.reject(new Error('connection lost'));
+    return Promise.resolve(cs.map((c) => ({ id: c.id, applied: true, status: c.to })));
   });
   const failed = await Promise.allSettled([batcher.add(completion('a')), batcher.add(completion('b'))]);
   assert.deepEqual(failed.map((f) => f.status), ['rejected', 'rejected']);

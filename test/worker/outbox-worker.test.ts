@@ -222,6 +222,17 @@ forEachBackend('OutboxWorker', (ctx) => {
     assert.equal(live.runningCount, 0);
   });
 
+  it('takes back an expired lease, reports it through onRecovered, and runs the envelope again', async () => {
+    const t = await tenant();
+    const id = await enqueue(t, { next_run_at: new Date(T0.getTime() - 120_000) });
+    // A worker that died 60 s ago holding a 30 s lease.
+    await service((tx) => tx.query('select * from steward.claim_envelopes($1, $2, $3, $4)', ['dead-worker', 1, 30, new Date(T0.getTime() - 60_000)]));
+    const recovered: { id: string; status: string }[] = [];
+    await worker(ok, { onRecovered: (rows) => recovered.push(...rows) }).runOnce();
+    assert.deepEqual(recovered, [{ id, status: 'pending' }]);
+    assert.deepEqual(await transitions(id), ['enqueue', 'claim', 'abandon', 'claim', 'succeed']);
+  });
+
   it('claims beyond its concurrency wait in a local queue: never more than `concurrency` execute at once', async () => {
     const t = await tenant({}, { concurrency_limit: 20 });
     const ids: string[] = [];

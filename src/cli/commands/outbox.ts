@@ -8,7 +8,7 @@ import { withDatabase, type GlobalOptions } from '../context.ts';
 import { positiveInt } from '../options.ts';
 import { printJson, printLine, printTable } from '../output.ts';
 import { stopSignal } from '../stop-signal.ts';
-import { addTelemetryOptions, createMetrics, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
+import { addTelemetryOptions, createTelemetry, describeOtlp, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
 import { createCliWorker } from '../worker-output.ts';
 
 export function registerOutboxCommands(program: Command): void {
@@ -21,26 +21,36 @@ export function registerOutboxCommands(program: Command): void {
     .option('--batch <n>', 'envelopes claimed per round trip', positiveInt('batch'), 10)
     .option('--lease-seconds <n>', 'lease length; a dead worker\'s envelopes return after it', positiveInt('lease-seconds'), 30))
     .action(async (opts: { once?: boolean; concurrency: number; batch: number; leaseSeconds: number } & TelemetryOptions, cmd: Command) => {
-      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db }) => {
-        const metrics = createMetrics(db);
-        const worker = createCliWorker(db, metrics, { concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds });
-        if (opts.once) {
-          // No /metrics for one batch: the process is gone before a scraper would come.
-          const summary = await worker.runOnce();
-          printLine(`claimed=${summary.claimed} completed=${summary.completed}`);
-          return;
-        }
-        // Before stopSignal(): a busy port must end the command, not leave it held open.
-        const server = await serveTelemetry(db, metrics, () => worker.isAlive, opts);
+      await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db, config }) => {
+        const telemetry = createTelemetry(db, config);
         try {
-          const stopped = stopSignal();
-          worker.start();
-          printLine(server ? `metrics: ${server.url}/metrics, health: ${server.url}/healthz` : 'metrics: off (--no-metrics)');
-          printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
-          printLine(`Stopping (${await stopped}); letting ${worker.runningCount} running envelope(s) finish…`);
-          await worker.stop();
+          const worker = createCliWorker(db, telemetry, { concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds });
+          if (opts.once) {
+            // No /metrics for one batch: the process is gone before a scraper would come.
+            // OTLP, being pushed, does see it: close() below exports on the way out.
+            const summary = await worker.runOnce();
+            printLine(`claimed=${summary.claimed} completed=${summary.completed}`);
+            return;
+          }
+          // Before stopSignal(): a busy port must end the command, not leave it held open.
+          const server = await serveTelemetry(db, telemetry, () => worker.isAlive, opts);
+          try {
+            const stopped = stopSignal();
+            worker.start();
+            telemetry.logger.info({ worker_id: worker.id, concurrency: opts.concurrency, batch: opts.batch }, 'outbox worker started');
+            printLine(server ? `metrics: ${server.url}/metrics, health: ${server.url}/healthz` : 'metrics: off (--no-metrics)');
+            const otlp = describeOtlp(telemetry);
+            if (otlp) printLine(otlp);
+            printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
+            const signal = await stopped;
+            printLine(`Stopping (${signal}); letting ${worker.runningCount} running envelope(s) finish…`);
+            await worker.stop();
+            telemetry.logger.info({ worker_id: worker.id, signal }, 'outbox worker stopped');
+          } finally {
+            await server?.close();
+          }
         } finally {
-          await server?.close();
+          await telemetry.close();
         }
       });
     });

@@ -8,7 +8,7 @@ import { configFrom, type GlobalOptions } from '../context.ts';
 import { createCliWorker } from '../worker-output.ts';
 import { stopSignal } from '../stop-signal.ts';
 import { printLine } from '../output.ts';
-import { addTelemetryOptions, createMetrics, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
+import { addTelemetryOptions, createTelemetry, describeOtlp, serveTelemetry, type TelemetryOptions } from '../telemetry.ts';
 
 /**
  * `steward start`: open the data (embedded PGlite by default), migrate, seed the demo
@@ -41,22 +41,31 @@ export function registerStartCommand(program: Command): void {
         const tenants = await new SqlTenantService(serviceAccess(db)).list({ limit: 1000 });
         printLine(`  tenants (${tenants.length}):`);
         for (const t of tenants) printLine(`    ${t.id}  ${t.name}`);
-        const metrics = createMetrics(db);
-        const worker = opts.worker ? createCliWorker(db, metrics, { indent: '  ' }) : undefined;
-        // Without a worker, /healthz judges the database alone (worker "off").
-        const server = await serveTelemetry(db, metrics, worker ? () => worker.isAlive : undefined, opts);
+        const telemetry = createTelemetry(db, config);
         try {
-          // Listen before announcing readiness: a signal sent on seeing "Ready" must find
-          // the handler installed, not the default action (which kills without closing).
-          const stopped = stopSignal();
-          worker?.start();
-          printLine(worker ? `  outbox worker ${worker.id} running (sandbox executor)` : '  outbox worker: off (--no-worker)');
-          printLine(server ? `  metrics: ${server.url}/metrics, health: ${server.url}/healthz` : '  metrics: off (--no-metrics)');
-          printLine('Ready. Press Ctrl-C to stop.');
-          printLine(`Stopping (${await stopped})…`);
-          await worker?.stop();
+          const worker = opts.worker ? createCliWorker(db, telemetry, { indent: '  ' }) : undefined;
+          // Without a worker, /healthz judges the database alone (worker "off").
+          const server = await serveTelemetry(db, telemetry, worker ? () => worker.isAlive : undefined, opts);
+          try {
+            // Listen before announcing readiness: a signal sent on seeing "Ready" must find
+            // the handler installed, not the default action (which kills without closing).
+            const stopped = stopSignal();
+            worker?.start();
+            if (worker) telemetry.logger.info({ worker_id: worker.id }, 'outbox worker started');
+            printLine(worker ? `  outbox worker ${worker.id} running (sandbox executor)` : '  outbox worker: off (--no-worker)');
+            printLine(server ? `  metrics: ${server.url}/metrics, health: ${server.url}/healthz` : '  metrics: off (--no-metrics)');
+            const otlp = describeOtlp(telemetry);
+            if (otlp) printLine(`  ${otlp}`);
+            printLine('Ready. Press Ctrl-C to stop.');
+            const signal = await stopped;
+            printLine(`Stopping (${signal})…`);
+            await worker?.stop();
+            if (worker) telemetry.logger.info({ worker_id: worker.id, signal }, 'outbox worker stopped');
+          } finally {
+            await server?.close();
+          }
         } finally {
-          await server?.close();
+          await telemetry.close();
         }
       } finally {
         await db.close();
