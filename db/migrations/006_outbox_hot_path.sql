@@ -182,3 +182,45 @@ begin
     from input i
     left join done d on d.id = i.id;
 end $$;
+
+-- The wake-ups of 005, counting a freed slot as claimable only when its tenant has a
+-- pending envelope: otherwise every outcome woke every idle worker into an empty claim
+-- (found measuring enqueue→execute latency: three claims per envelope).
+create or replace function steward.outbox_after_update() returns trigger
+language plpgsql as $$
+begin
+  perform steward.add_running(d.deltas) from (
+    select jsonb_object_agg(tenant_id, n) as deltas from (
+      select tenant_id, sum(n) as n from (
+        select tenant_id, 1 as n from updated where status = 'in_progress'
+        union all
+        select tenant_id, -1 from previous where status = 'in_progress'
+      ) x group by tenant_id having sum(n) <> 0
+    ) c
+  ) d where d.deltas is not null;
+  perform steward.notify_outbox(
+    array(select distinct tenant_id from updated),
+    -- claimable: rows that became pending, plus slots freed by rows leaving in_progress
+    -- of tenants with an envelope waiting
+    (select count(*) from updated u join previous p using (id)
+      where u.status = 'pending' and p.status <> 'pending')
+      + (select count(*) from previous p join updated u using (id)
+          where p.status = 'in_progress' and u.status <> 'in_progress'
+            and exists (select from public.outbox o where o.tenant_id = p.tenant_id and o.status = 'pending')),
+    (select count(*) from updated where status = 'awaiting_approval'));
+  return null;
+end $$;
+
+create or replace function steward.outbox_after_delete() returns trigger
+language plpgsql as $$
+begin
+  perform steward.add_running(d.deltas) from (
+    select jsonb_object_agg(tenant_id, -n) as deltas
+      from (select tenant_id, count(*) as n from previous where status = 'in_progress' group by tenant_id) c
+  ) d where d.deltas is not null;
+  perform steward.notify_outbox(array(select distinct tenant_id from previous),
+    (select count(*) from previous p
+      where p.status = 'in_progress'
+        and exists (select from public.outbox o where o.tenant_id = p.tenant_id and o.status = 'pending')), 0);
+  return null;
+end $$;

@@ -169,7 +169,10 @@ export class OutboxWorker {
             inFlight.add(done);
             void done.finally(() => {
               inFlight.delete(done);
-              this.#wakeup.wake(); // room in the queue (and maybe the tenant's next envelope is due)
+              // Room in the queue, and maybe the tenant's next envelope is due. A listening
+              // worker hears this from the completion's own NOTIFY; waking here as well
+              // would cost an empty claim per outcome.
+              if (!unlisten) this.#wakeup.wake();
             });
           }
           // A full batch suggests more work: claim again at once; otherwise wait.

@@ -241,6 +241,28 @@ forEachBackend('outbox transitions', (ctx, backend) => {
     assert.equal(ours[1]!.claimable, 0, 'a claim makes nothing claimable');
   });
 
+  it('a freed slot counts as claimable only when its tenant has an envelope waiting', async () => {
+    const t = await newTenant(1);
+    const [first, second] = await enqueue(t, 2);
+    const payloads: { tenants: string[] | null; claimable: number }[] = [];
+    const ours = () => payloads.filter((p) => p.tenants?.includes(t));
+    const until = async (n: number) => {
+      for (const deadline = Date.now() + 2000; ours().length < n && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
+    };
+    const unlisten = await ctx().db.driver.listen('steward_outbox', (p) => payloads.push(JSON.parse(p) as { tenants: string[] | null; claimable: number }));
+    try {
+      assert.deepEqual((await claim('w-slots', 10)).map((e) => e.id), [first]); // limit 1: the second waits
+      await complete('w-slots', [{ id: first!, to: 'success', transition: 'succeed', attempted: true }]);
+      await until(2);
+      assert.deepEqual((await claim('w-slots', 10)).map((e) => e.id), [second]);
+      await complete('w-slots', [{ id: second!, to: 'success', transition: 'succeed', attempted: true }]);
+      await until(4);
+    } finally {
+      await unlisten();
+    }
+    assert.deepEqual(ours().map((p) => p.claimable), [0, 1, 0, 0], JSON.stringify(ours()));
+  });
+
   it('no envelope is ever in both outbox and outbox_dlq, or in neither', async () => {
     const counts = await service(async (tx) => (await tx.query<{ both: number }>(
       'select count(*)::int as both from outbox o join outbox_dlq q on q.id = o.id')).rows[0]!);
