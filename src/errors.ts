@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'migration_unknown'
   | 'migrations_pending'
   | 'config_invalid'
+  | 'embedding_failed'
   | 'internal';
 
 export class StewardError extends Error {

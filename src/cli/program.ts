@@ -1,9 +1,15 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { registerAccountCommands } from './commands/accounts.ts';
 import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerCatalogCommands } from './commands/catalog.ts';
 import { registerDbCommands } from './commands/db.ts';
+import { registerDevCommands } from './commands/dev.ts';
+import { registerEvidenceCommands } from './commands/evidence.ts';
+import { registerJobCommands } from './commands/jobs.ts';
 import { registerOutboxCommands } from './commands/outbox.ts';
+import { registerSearchCommand } from './commands/search.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTenantCommands } from './commands/tenants.ts';
 
@@ -24,5 +30,11 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerOutboxCommands(program);
   registerApprovalCommands(program);
+  registerCatalogCommands(program);
+  registerAccountCommands(program);
+  registerJobCommands(program);
+  registerSearchCommand(program);
+  registerEvidenceCommands(program);
+  registerDevCommands(program);
   return program;
 }

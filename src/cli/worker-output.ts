@@ -2,8 +2,9 @@ import type { Database } from '../db/database.ts';
 import type { Completion } from '../domain/envelope-outcome.ts';
 import { logOutcome } from '../observability/outbox-log.ts';
 import type { OutboxEnvelope } from '../services/outbox-service.ts';
-import { SandboxExecutor } from '../worker/executors/sandbox-executor.ts';
+import type { Executor } from '../worker/executor.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from '../worker/outbox-worker.ts';
+import { createWorkerExecutor } from './composio.ts';
 import { printLine } from './output.ts';
 import { logError, type ProcessTelemetry } from './telemetry.ts';
 
@@ -14,17 +15,17 @@ export function describeCompletion(envelope: OutboxEnvelope, completion: Complet
 }
 
 /**
- * The worker the CLI runs (`outbox start`, `start`): the sandbox executor, each outcome
+ * The worker the CLI runs (`outbox start`, `start`): Composio or the sandbox (cli/composio.ts), each outcome
  * counted in the metrics, printed (after `indent`) for people and logged as JSON for
  * machines, background errors logged.
  */
-export function createCliWorker(db: Database, telemetry: Pick<ProcessTelemetry, 'metrics' | 'logger'>, options: Omit<OutboxWorkerOptions, 'onCompleted' | 'onError'> & { indent?: string } = {}): OutboxWorker {
-  const { indent = '', ...workerOptions } = options;
+export function createCliWorker(db: Database, telemetry: Pick<ProcessTelemetry, 'metrics' | 'logger'>, options: Omit<OutboxWorkerOptions, 'onCompleted' | 'onError'> & { indent?: string; executor?: Executor } = {}): OutboxWorker {
+  const { indent = '', executor = createWorkerExecutor(db).executor, ...workerOptions } = options;
   const { metrics } = telemetry;
   // Becomes the worker's child logger (worker_id on every line) once the worker exists;
   // the callbacks run only after that.
   let logger = telemetry.logger;
-  const worker = new OutboxWorker(db, new SandboxExecutor(), {
+  const worker = new OutboxWorker(db, executor, {
     ...workerOptions,
     onCompleted: (envelope, completion, applied) => {
       metrics.observe(envelope, completion, applied);

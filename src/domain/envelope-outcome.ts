@@ -6,7 +6,7 @@ import type { TransitionName } from './envelope-status.ts';
 
 export type ExecutionEnd =
   | { kind: 'success'; result: unknown }
-  | { kind: 'retryable' | 'permanent' | 'conflict'; error: string; retryAfterMs?: number };
+  | { kind: 'retryable' | 'permanent' | 'conflict' | 'account_unusable'; error: string; retryAfterMs?: number };
 
 export interface Completion {
   id: string;
@@ -30,14 +30,17 @@ export function completionForDecision(id: string, decision: Exclude<GuardrailDec
     case 'reject':
       return { ...base, to: 'rejected', transition: 'reject', error: decision.reason };
     case 'await_approval':
-      return { ...base, to: 'awaiting_approval', transition: 'await_approval' };
+      // The reason goes to last_error too: what an approver reads in `approvals list`.
+      return { ...base, to: 'awaiting_approval', transition: 'await_approval', error: decision.reason };
   }
 }
 
 /**
  * The completion for an execution. `attempts` is the envelope's count before this run;
  * a retryable failure retries with the tier's backoff (Retry-After wins) until the tier's
- * attempts are used up, then dead-letters, as a permanent failure does at once.
+ * attempts are used up, then dead-letters, as a permanent failure does at once. An
+ * unusable connected account holds the envelope for a person (awaiting_approval, the
+ * reason in last_error): retrying cannot repair an account, and the DLQ is for failures.
  */
 export function completionForExecution(input: {
   id: string;
@@ -55,6 +58,8 @@ export function completionForExecution(input: {
       return { ...base, to: 'success', transition: 'succeed', result: end.result };
     case 'conflict':
       return { ...base, to: 'conflict', transition: 'conflict', error: end.error };
+    case 'account_unusable':
+      return { ...base, to: 'awaiting_approval', transition: 'await_approval', error: end.error };
     case 'permanent':
       return { ...base, to: 'dlq', transition: 'dead_letter', error: end.error };
     case 'retryable': {

@@ -30,7 +30,8 @@ export type TransitionName =
   | 'dead_letter'
   | 'abandon'
   | 'release'
-  | 'requeue';
+  | 'requeue'
+  | 'flag_for_approval';
 
 export interface Transition {
   readonly name: TransitionName;
@@ -49,7 +50,7 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { name: 'claim', from: 'pending', to: 'in_progress', description: 'a worker takes a due envelope and holds its lease' },
   { name: 'defer', from: 'in_progress', to: 'pending', description: "quiet hours: next_run_at moves to the window's end" },
   { name: 'reject', from: 'in_progress', to: 'rejected', description: 'a scope the tool needs is not granted (no retry)' },
-  { name: 'await_approval', from: 'in_progress', to: 'awaiting_approval', description: 'trust below threshold, or evidence required and missing' },
+  { name: 'await_approval', from: 'in_progress', to: 'awaiting_approval', description: 'trust below threshold, evidence required and missing, or the connected account cannot act' },
   { name: 'approve', from: 'awaiting_approval', to: 'pending', description: 'a person approves; the trust and evidence checks are not asked again' },
   // The approvals verb is "reject"; it gets its own name so that the audit trail tells
   // a person's refusal apart from a guardrail's.
@@ -61,6 +62,9 @@ export const TRANSITIONS: readonly Transition[] = Object.freeze([
   { name: 'abandon', from: 'in_progress', to: 'pending', description: 'the lease expired (its worker died); claimable again' },
   { name: 'release', from: 'in_progress', to: 'pending', description: 'a stopping worker hands back an envelope it claimed but never started (attempts unchanged)' },
   { name: 'requeue', from: 'dlq', to: 'pending', description: 'drain / retry-dlq: back to pending with attempts reset' },
+  // Not the worker's: the drift monitor holds envelopes it has not claimed yet
+  // (steward.flag_envelopes_for_approval, 007_composio_catalog).
+  { name: 'flag_for_approval', from: 'pending', to: 'awaiting_approval', description: "a breaking change to its tool's schema, or the tool's removal (drift monitor): a person decides, any earlier approval cleared" },
 ] as const satisfies readonly Transition[]);
 
 export function isEnvelopeStatus(value: unknown): value is EnvelopeStatus {

@@ -15,6 +15,12 @@ export interface GuardrailInput {
   requiredScopes: readonly string[];
   /** connected_accounts.scopes; null = no connected account, so any required scope is missing. */
   grantedScopes: readonly string[] | null;
+  /**
+   * connected_accounts.status of the envelope's account, when it names one of its
+   * tenant's; null = it names none. Absent (undefined): not known, and the account check
+   * is skipped (the scope check then treats an account that is not active as none).
+   */
+  accountStatus?: string | null;
   /** The envelope's trust_context; its `score` is the trust signal. */
   trustContext: Record<string, unknown>;
   /** Evidence rows recorded for the envelope. */
@@ -63,6 +69,14 @@ export interface ScopeValidationCheck {
   accountConnected: boolean;
 }
 
+export interface AccountCheck {
+  /** The account can act: it is active, or the envelope names none of the tenant's (the scope check decides). */
+  allowed: boolean;
+  /** connected_accounts.status; null when the envelope names none of the tenant's accounts. */
+  status: string | null;
+  message: string;
+}
+
 export interface EvidenceCheck {
   required: boolean;
   /** The rule's own answer, before any approval. */
@@ -77,15 +91,17 @@ export interface GuardrailChecks {
   trust: TrustCheck;
   scopeValidation: ScopeValidationCheck;
   evidence: EvidenceCheck;
+  /** Present when the caller knew the account's status (GuardrailInput.accountStatus). */
+  account?: AccountCheck;
 }
 
 /** Which guardrail decided a non-execute outcome (the first that failed, in order). */
-export type GuardrailName = 'quiet_hours' | 'scopes' | 'trust' | 'evidence';
+export type GuardrailName = 'quiet_hours' | 'account' | 'scopes' | 'trust' | 'evidence';
 
 export type GuardrailDecision =
   | { outcome: 'defer'; until: Date; guardrail: 'quiet_hours'; reason: string; checks: GuardrailChecks }
   | { outcome: 'reject'; guardrail: 'scopes'; reason: string; checks: GuardrailChecks }
-  | { outcome: 'await_approval'; guardrail: 'trust' | 'evidence'; reason: string; checks: GuardrailChecks }
+  | { outcome: 'await_approval'; guardrail: 'account' | 'trust' | 'evidence'; reason: string; checks: GuardrailChecks }
   | { outcome: 'execute'; checks: GuardrailChecks };
 
 export type GuardrailOutcome = GuardrailDecision['outcome'];
@@ -94,10 +110,15 @@ export type GuardrailOutcome = GuardrailDecision['outcome'];
  * The outcome, first match wins:
  * 1. inside quiet hours → defer until the window ends (even when approved: an approval
  *    says the action is wanted, not that it may run at 3 a.m.);
- * 2. a required scope not granted → reject (retrying cannot grant it; even when approved:
+ * 2. the envelope's connected account exists but is not active (expired, revoked,
+ *    disabled, not linked yet) → await approval (even when approved: the account must be
+ *    repaired first, then the envelope approved again). The same outcome as the Composio
+ *    executor's when the account turns out unusable at execution, so an expiry holds
+ *    every envelope for it alike instead of rejecting some (docs/implementation/composio-tooling.md);
+ * 3. a required scope not granted → reject (retrying cannot grant it; even when approved:
  *    a person cannot approve what the account cannot do);
- * 3. unless approved: trust below the threshold, or evidence required and none → await approval;
- * 4. otherwise execute.
+ * 4. unless approved: trust below the threshold, or evidence required and none → await approval;
+ * 5. otherwise execute.
  * Every check is evaluated regardless, so the audit row shows the whole picture.
  * An invalid time zone or quiet-hours window throws `invalid_input` (see evaluateQuietHours).
  */
@@ -108,10 +129,17 @@ export function evaluateGuardrails(input: GuardrailInput): GuardrailDecision {
     scopeValidation: checkScopes(input.requiredScopes, input.grantedScopes),
     evidence: checkEvidence(input),
   };
-  const { quietHours, scopeValidation, trust, evidence } = checks;
+  if (input.accountStatus !== undefined) checks.account = checkAccount(input.accountStatus);
+  const { quietHours, scopeValidation, trust, evidence, account } = checks;
 
   if (!quietHours.allowed) {
     return { outcome: 'defer', until: quietHours.until!, guardrail: 'quiet_hours', reason: quietHours.message, checks };
+  }
+  // An approval waives trust and evidence, and this hold comes before they are asked:
+  // what they found goes into the reason, so whoever approves sees all they waive.
+  const heldBack = input.approved ? [] : approvalReasons(trust, evidence);
+  if (account && !account.allowed) {
+    return { outcome: 'await_approval', guardrail: 'account', reason: [account.message, ...heldBack].join('; '), checks };
   }
   if (!scopeValidation.allowed) {
     const reason = scopeValidation.accountConnected
@@ -119,16 +147,21 @@ export function evaluateGuardrails(input: GuardrailInput): GuardrailDecision {
       : `no connected account; the tool requires scopes: ${scopeValidation.missingScopes.join(', ')}`;
     return { outcome: 'reject', guardrail: 'scopes', reason, checks };
   }
-  if (!input.approved && (!trust.allowed || !evidence.allowed)) {
-    const reasons: string[] = [];
-    if (!trust.allowed) {
-      const signal = trust.missingSignal ? 'no trust score (counted as 0)' : `trust score ${trust.score}`;
-      reasons.push(`${signal} is below the threshold ${trust.threshold}`);
-    }
-    if (!evidence.allowed) reasons.push('evidence is required and none is recorded');
-    return { outcome: 'await_approval', guardrail: trust.allowed ? 'evidence' : 'trust', reason: `${reasons.join('; ')}: awaiting approval`, checks };
+  if (heldBack.length > 0) {
+    return { outcome: 'await_approval', guardrail: trust.allowed ? 'evidence' : 'trust', reason: `${heldBack.join('; ')}: awaiting approval`, checks };
   }
   return { outcome: 'execute', checks };
+}
+
+/** Why trust and evidence would hold the envelope for approval; [] when they would not. */
+function approvalReasons(trust: TrustCheck, evidence: EvidenceCheck): string[] {
+  const reasons: string[] = [];
+  if (!trust.allowed) {
+    const signal = trust.missingSignal ? 'no trust score (counted as 0)' : `trust score ${trust.score}`;
+    reasons.push(`${signal} is below the threshold ${trust.threshold}`);
+  }
+  if (!evidence.allowed) reasons.push('evidence is required and none is recorded');
+  return reasons;
 }
 
 function checkQuietHours({ guardrails, timeZone, now }: GuardrailInput): QuietHoursCheck {
@@ -141,6 +174,12 @@ function checkQuietHours({ guardrails, timeZone, now }: GuardrailInput): QuietHo
   }
   const message = `inside quiet hours ${formatWindow(q.window)} (${timeZone}, local ${q.localTime}); deferred until ${q.until.toISOString()}`;
   return { ...base, allowed: false, message, until: q.until };
+}
+
+function checkAccount(status: string | null): AccountCheck {
+  if (status === null) return { allowed: true, status, message: "the envelope names none of the tenant's connected accounts" };
+  if (status === 'active') return { allowed: true, status, message: 'the connected account is active' };
+  return { allowed: false, status, message: `the connected account is ${status}: awaiting approval once it is repaired (re-authorised, enabled or linked)` };
 }
 
 /**

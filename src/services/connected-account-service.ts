@@ -48,6 +48,45 @@ export const listConnectedAccountsInput = z.strictObject({
 });
 export type ListConnectedAccountsInput = z.input<typeof listConnectedAccountsInput>;
 
+// Recording what Composio said (account-lifecycle.ts, the Composio executor): each goes
+// through a SQL function of 008_composio_accounts that writes the audit row with it.
+
+/** Who an audit row names; honoured for the service role only (a tenant is its token's subject). */
+export const auditActorInput = z.strictObject({
+  type: z.string().trim().min(1).max(64),
+  id: z.string().trim().min(1).max(200),
+});
+export type AuditActor = z.input<typeof auditActorInput>;
+
+export const linkConnectedAccountInput = z.strictObject({
+  tenant_id: uuid,
+  provider,
+  /** Composio's id of the account (`ca_…`), kept in metadata.composio_id. */
+  composio_id: z.string().trim().min(1).max(200),
+  scopes: fields.scopes.default([]),
+  metadata: fields.metadata.default({}),
+  actor: auditActorInput.optional(),
+});
+export type LinkConnectedAccountInput = z.input<typeof linkConnectedAccountInput>;
+
+export const setConnectedAccountStatusInput = z.strictObject({
+  status: connectedAccountStatus,
+  /** What changed it, for the audit row: `refresh`, `revoke`, `execution_refused`, … */
+  transition: z.string().trim().min(1).max(64),
+  reason: z.string().trim().min(1).max(2000).nullable().default(null),
+  /** Merged into the audit payload (it cannot override account_id, from, to, …). */
+  details: jsonObject(16 * KIB).default({}),
+  actor: auditActorInput.optional(),
+});
+export type SetConnectedAccountStatusInput = z.input<typeof setConnectedAccountStatusInput>;
+
+export interface AccountStatusChange {
+  account: ConnectedAccount;
+  previous_status: ConnectedAccountStatus;
+  /** False when the account already had the status: nothing was written or audited. */
+  changed: boolean;
+}
+
 export interface ConnectedAccountService {
   /** Creates an account; a tenant only for itself (RLS), the service role for any tenant. */
   create(input: CreateConnectedAccountInput): Promise<ConnectedAccount>;
@@ -57,6 +96,10 @@ export interface ConnectedAccountService {
   list(filter?: ListConnectedAccountsInput): Promise<ConnectedAccount[]>;
   /** Absent keys keep their value (null clears linked_at); `not_found` when missing or hidden. */
   update(id: string, patch: UpdateConnectedAccountInput): Promise<ConnectedAccount>;
+  /** A link initiated at Composio: a `pending` row, audited (`link`). A tenant only for itself. */
+  link(input: LinkConnectedAccountInput): Promise<ConnectedAccount>;
+  /** Sets the status and audits the change, atomically; `not_found` when missing or hidden. */
+  setStatus(id: string, input: SetConnectedAccountStatusInput): Promise<AccountStatusChange>;
 }
 
 const COLUMNS = 'id, tenant_id, provider, status, scopes, linked_at, metadata, created_at, updated_at';
@@ -122,5 +165,32 @@ export class SqlConnectedAccountService implements ConnectedAccountService {
     );
     if (!row) throw notFound('connected account', 'id', accountId);
     return row;
+  }
+
+  async link(input: LinkConnectedAccountInput): Promise<ConnectedAccount> {
+    const a = parseInput(linkConnectedAccountInput, input);
+    return this.#access.run(async (tx) =>
+      (
+        await tx.query<ConnectedAccount>(
+          `select ${COLUMNS} from public.link_connected_account($1, $2, $3, $4::text[], $5::jsonb, $6, $7)`,
+          [a.tenant_id, a.provider, a.composio_id, a.scopes, JSON.stringify(a.metadata), a.actor?.type ?? null, a.actor?.id ?? null],
+        )
+      ).rows[0]!,
+    );
+  }
+
+  async setStatus(id: string, input: SetConnectedAccountStatusInput): Promise<AccountStatusChange> {
+    const accountId = parseInput(uuid, id, 'id');
+    const s = parseInput(setConnectedAccountStatusInput, input);
+    const row = await this.#access.run(async (tx) =>
+      (
+        await tx.query<ConnectedAccount & { previous_status: ConnectedAccountStatus }>(
+          `select ${COLUMNS}, previous_status from public.set_connected_account_status($1, $2, $3, $4, $5::jsonb, $6, $7)`,
+          [accountId, s.status, s.transition, s.reason, JSON.stringify(s.details), s.actor?.type ?? null, s.actor?.id ?? null],
+        )
+      ).rows[0]!,
+    );
+    const { previous_status, ...account } = row;
+    return { account, previous_status, changed: previous_status !== account.status };
   }
 }

@@ -24,14 +24,18 @@ export interface ExecutionResult {
 
 /**
  * How an execution failed, as the executor classifies it:
- *   retryable — try again later (429, 5xx, timeouts), honouring `retryAfterMs`;
- *   permanent — it will fail the same way again (4xx, validation): dead-letter now;
- *   conflict  — the provider answered 409: terminal `conflict`, no retry, no DLQ.
+ *   retryable        — try again later (429, 5xx, timeouts), honouring `retryAfterMs`;
+ *   permanent        — it will fail the same way again (4xx, validation): dead-letter now;
+ *   conflict         — the provider answered 409: terminal `conflict`, no retry, no DLQ;
+ *   account_unusable — the connected account cannot act (expired, revoked, disabled, not
+ *                      linked yet): no retry can fix that and it is not the envelope's
+ *                      fault, so it waits in `awaiting_approval` for a person to repair
+ *                      the account and approve it again (docs/implementation/composio-tooling.md).
  * Anything else an executor throws is treated as retryable.
  */
 export class ExecutionError extends Error {
   override readonly name = 'ExecutionError';
-  readonly kind: 'retryable' | 'permanent' | 'conflict';
+  readonly kind: 'retryable' | 'permanent' | 'conflict' | 'account_unusable';
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
 

@@ -43,12 +43,15 @@ export interface GuardrailContext {
   required_scopes: string[];
   /** The envelope's connected account's scopes, if it names an active one of its tenant. */
   granted_scopes: string[] | null;
+  /** The status of the connected account it names, if one of its tenant's; else null (GuardrailInput.accountStatus). */
+  account_status: string | null;
   evidence_count: number;
 }
 
 // One round trip for a whole claimed batch. An envelope names its connected account by
-// Composio id (metadata.composio_id) or by Steward's own id; only an active one grants
-// scopes. Evidence for an envelope is the evidence rows whose source_id is its id.
+// Composio id (metadata.composio_id) or by Steward's own id; one lookup finds it (an
+// active one first) and gives its status; only an active one grants scopes. Evidence for
+// an envelope is the evidence rows whose source_id is its id.
 const LOAD_GUARDRAIL_CONTEXT = `
   select o.id, t.timezone,
          case when g.tenant_id is null then null else jsonb_build_object(
@@ -56,15 +59,19 @@ const LOAD_GUARDRAIL_CONTEXT = `
          coalesce((select c.required_scopes from tool_catalog c
                     where c.tenant_id = o.tenant_id and c.tool_slug = o.tool_slug
                     order by c.updated_at desc, c.id desc limit 1), '{}') as required_scopes,
-         (select a.scopes from connected_accounts a
-           where a.tenant_id = o.tenant_id and a.status = 'active'
-             and (a.metadata ->> 'composio_id' = o.connected_account_id or a.id::text = o.connected_account_id)
-           limit 1) as granted_scopes,
+         case when a.status = 'active' then a.scopes end as granted_scopes,
+         a.status as account_status,
          (select count(*)::int from evidence_embeddings e
            where e.tenant_id = o.tenant_id and e.source_id = o.id::text) as evidence_count
     from outbox o
     join tenants t on t.id = o.tenant_id
     left join guardrails g on g.tenant_id = o.tenant_id
+    left join lateral (
+      select x.status, x.scopes from connected_accounts x
+       where x.tenant_id = o.tenant_id
+         and (x.metadata ->> 'composio_id' = o.connected_account_id or x.id::text = o.connected_account_id)
+       order by (x.status = 'active') desc, x.id
+       limit 1) a on true
    where o.id = any($1::uuid[])`;
 
 export async function loadGuardrailContexts(tx: Transaction, ids: readonly string[]): Promise<Map<string, GuardrailContext>> {

@@ -6,6 +6,7 @@ import { evaluateGuardrails } from '../domain/guardrails.ts';
 import { DEFAULT_RETRY_POLICIES, type RetryPolicies } from '../domain/retry-policy.ts';
 import type { OutboxEnvelope } from '../services/outbox-service.ts';
 import { ExecutionError, type Executor } from './executor.ts';
+import { isSystemTool } from './executors/routing-executor.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import { claimEnvelopes, completeEnvelopes, extendLeases, loadGuardrailContexts, recoverExpiredLeases, type CompletionApplied, type GuardrailContext } from './outbox-queries.ts';
 import { Wakeup } from './wakeup.ts';
@@ -216,12 +217,19 @@ export class OutboxWorker {
     for (const envelope of claimed) {
       const ctx = contexts.get(envelope.id);
       if (!ctx) continue; // removed meanwhile; nothing to record
+      this.#held.set(envelope.id, envelope);
+      // Steward's own work (catalog refreshes…): only the service role enqueues these, and
+      // the guardrails are about acting on a tenant's accounts, so quiet hours and trust
+      // do not apply.
+      if (isSystemTool(envelope.tool_slug)) {
+        recorded.push(new Promise((resolve) => this.#waiting.push({ envelope, decision: { system: true }, done: resolve })));
+        continue;
+      }
       const decision = evaluateGuardrails({
         now, timeZone: ctx.timezone, guardrails: ctx.guardrails, requiredScopes: ctx.required_scopes,
-        grantedScopes: ctx.granted_scopes, trustContext: envelope.trust_context,
+        grantedScopes: ctx.granted_scopes, accountStatus: ctx.account_status, trustContext: envelope.trust_context,
         evidenceCount: ctx.evidence_count, approved: envelope.approved_at !== null,
       });
-      this.#held.set(envelope.id, envelope);
       if (decision.outcome === 'execute') {
         recorded.push(new Promise((resolve) => this.#waiting.push({ envelope, decision: { checks: decision.checks }, done: resolve })));
       } else {

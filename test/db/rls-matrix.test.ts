@@ -33,6 +33,7 @@ function label(tenant: string | null): string {
 const TABLES = [
   'tenants', 'objectives', 'guardrails', 'connected_accounts', 'tool_catalog',
   'outbox', 'outbox_dlq', 'audit_log', 'evidence_embeddings', 'catalog_audit',
+  'tool_risk_overrides', 'rate_buckets', 'trust_suggestions',
 ] as const;
 type Table = (typeof TABLES)[number];
 
@@ -122,6 +123,18 @@ const MATRIX: Record<Table, Record<Actor, Row>> = {
     service_role: [rows('A', 'B'), rows('A'), rows('A', 'B'), rows('A', 'B')],
   },
   catalog_audit: READ_ONLY_FOR_TENANTS,
+  tool_risk_overrides: {
+    anon: ANON_NOTHING,
+    // Insert and update are granted, but restrictive policies want scope guardrails:write,
+    // which these tokens lack: the insert is refused, the update reaches no row
+    // (test/integrations/composio/catalog-sync.test.ts has a token that carries it).
+    tenant_a: [rows('A'), RLS, NO_ROWS, DENIED],
+    tenant_b: [rows('B'), RLS, NO_ROWS, DENIED],
+    no_tenant: [NO_ROWS, RLS, NO_ROWS, DENIED],
+    service_role: [rows('A', 'B'), rows('A'), rows('A', 'B'), rows('A', 'B')],
+  },
+  rate_buckets: READ_ONLY_FOR_TENANTS,
+  trust_suggestions: READ_ONLY_FOR_TENANTS,
 };
 
 interface TableSpec {
@@ -146,6 +159,9 @@ const SPECS: Record<Table, TableSpec> = {
   audit_log: { tenantColumn: 'tenant_id', insert: `insert into public.audit_log (tenant_id, category) values ($1, 'test')`, insertFor: 'A', set: `actor_id = 'changed'` },
   evidence_embeddings: { tenantColumn: 'tenant_id', insert: `insert into public.evidence_embeddings (tenant_id, source_type, content) values ($1, 'note', 'new evidence')`, insertFor: 'A', set: `content = 'changed'` },
   catalog_audit: { tenantColumn: 'tenant_id', insert: `insert into public.catalog_audit (tenant_id, tool_slug, change) values ($1, 'GMAIL__drafts.create', 'added')`, insertFor: 'A', set: 'breaking = true' },
+  tool_risk_overrides: { tenantColumn: 'tenant_id', insert: `insert into public.tool_risk_overrides (tenant_id, tool_slug, risk) values ($1, 'GMAIL__drafts.create', 'high')`, insertFor: 'A', set: `risk = 'high'` },
+  rate_buckets: { tenantColumn: 'tenant_id', insert: `insert into public.rate_buckets (tenant_id, bucket, capacity, refill_per_second, tokens, refilled_at) values ($1, 'new', 1, 1, 1, now())`, insertFor: 'A', set: 'tokens = 0' },
+  trust_suggestions: { tenantColumn: 'tenant_id', insert: `insert into public.trust_suggestions (tenant_id, envelope_id, tool_slug, embedding_model, adjustment) values ($1, gen_random_uuid(), 'GMAIL__drafts.create', 'm', 0)`, insertFor: 'A', set: `review_note = 'changed'` },
 };
 
 // Writes have no RETURNING: RETURNING applies the SELECT policies to the new rows as
@@ -185,7 +201,15 @@ const FIXTURE = (['A', 'B'] as const)
       insert into public.audit_log (tenant_id, actor_type, actor_id, category, payload)
         values ('${id}', 'agent', 'seed', 'guardrail', '{"tenant": "${t}"}');
       insert into public.evidence_embeddings (tenant_id, source_type, content) values ('${id}', 'note', 'Evidence of ${t}');
-      insert into public.catalog_audit (tenant_id, tool_slug, change) values ('${id}', 'SLACK__chat.postMessage', 'added');`;
+      insert into public.catalog_audit (tenant_id, tool_slug, change) values ('${id}', 'SLACK__chat.postMessage', 'added');
+      -- Without its trigger, which audits the override: audit_log's fixture is one row per tenant.
+      alter table public.tool_risk_overrides disable trigger tool_risk_overrides_apply;
+      insert into public.tool_risk_overrides (tenant_id, tool_slug, risk) values ('${id}', 'SLACK__chat.postMessage', 'low');
+      alter table public.tool_risk_overrides enable trigger tool_risk_overrides_apply;
+      insert into public.rate_buckets (tenant_id, bucket, capacity, refill_per_second, tokens, refilled_at)
+        values ('${id}', 'composio.catalog', 10, 1, 10, now());
+      insert into public.trust_suggestions (tenant_id, envelope_id, tool_slug, embedding_model, adjustment)
+        values ('${id}', gen_random_uuid(), 'SLACK__chat.postMessage', 'm', -0.05);`;
   })
   .join('\n');
 
@@ -338,6 +362,8 @@ forEachEngine('RLS matrix', (ctx) => {
       { grantee: 'authenticated', table: 'guardrails', privilege: 'UPDATE', columns: 'quiet_hours,trust_threshold,scopes,require_evidence,evidence_insert_scopes' },
       { grantee: 'authenticated', table: 'objectives', privilege: 'INSERT', columns: 'tenant_id,title,metric,target,horizon,summary' },
       { grantee: 'authenticated', table: 'objectives', privilege: 'UPDATE', columns: 'title,metric,target,horizon,summary' },
+      { grantee: 'authenticated', table: 'tool_risk_overrides', privilege: 'INSERT', columns: 'tenant_id,tool_slug,risk,reason' },
+      { grantee: 'authenticated', table: 'tool_risk_overrides', privilege: 'UPDATE', columns: 'risk,reason' },
     ]);
   });
 
@@ -355,6 +381,10 @@ forEachEngine('RLS matrix', (ctx) => {
       if (table === 'guardrails') expected.push({ table, policy: 'guardrails_update_requires_scope', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'UPDATE' });
       expected.push({ table, policy: 'service_role_full_access', kind: 'PERMISSIVE', roles: 'service_role', cmd: 'ALL' });
       expected.push({ table, policy: 'tenant_isolation', kind: 'PERMISSIVE', roles: 'authenticated', cmd: 'ALL' });
+      if (table === 'tool_risk_overrides') {
+        expected.push({ table, policy: 'tool_risk_overrides_insert_requires_scope', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'INSERT' });
+        expected.push({ table, policy: 'tool_risk_overrides_update_requires_scope', kind: 'RESTRICTIVE', roles: 'authenticated', cmd: 'UPDATE' });
+      }
     }
     assert.deepEqual(res.rows, expected);
   });

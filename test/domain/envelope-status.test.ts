@@ -29,6 +29,7 @@ const EXPECTED: ReadonlyArray<[TransitionName, EnvelopeStatus, EnvelopeStatus]> 
   ['abandon', 'in_progress', 'pending'],
   ['release', 'in_progress', 'pending'],
   ['requeue', 'dlq', 'pending'],
+  ['flag_for_approval', 'pending', 'awaiting_approval'],
 ];
 const allowedPairs = new Set(EXPECTED.map(([, from, to]) => `${from}->${to}`));
 
@@ -79,7 +80,7 @@ describe('transitions', () => {
         refused++;
       }
     }
-    assert.equal(refused, 49 - 10); // 12 transitions over 10 distinct pairs
+    assert.equal(refused, 49 - 11); // 14 transitions over 11 distinct pairs
   });
 
   it('nothing leaves a terminal status except an operator requeue out of the DLQ', () => {
@@ -101,7 +102,7 @@ describe('transitions', () => {
   });
 
   it('transitionsFrom lists the edges out of a status in table order', () => {
-    assert.deepEqual(transitionsFrom('pending').map((t) => t.name), ['claim']);
+    assert.deepEqual(transitionsFrom('pending').map((t) => t.name), ['claim', 'flag_for_approval']);
     assert.deepEqual(transitionsFrom('awaiting_approval').map((t) => t.name), ['approve', 'deny']);
     assert.deepEqual(
       transitionsFrom('in_progress').map((t) => t.name),

@@ -4,6 +4,7 @@ import { StewardError } from '../../errors.ts';
 import { serviceAccess } from '../../services/access.ts';
 import { SqlOutboxOperations } from '../../services/outbox-operations.ts';
 import { SqlOutboxService, type EnqueueInput } from '../../services/outbox-service.ts';
+import { createWorkerExecutor } from '../composio.ts';
 import { withDatabase, type GlobalOptions } from '../context.ts';
 import { positiveInt } from '../options.ts';
 import { printJson, printLine, printTable } from '../output.ts';
@@ -15,7 +16,7 @@ export function registerOutboxCommands(program: Command): void {
   const outbox = program.command('outbox').description('the outbox of proposed actions and its worker');
 
   addTelemetryOptions(outbox.command('start')
-    .description('run the worker (sandbox executor) until Ctrl-C, or one batch with --once')
+    .description('run the worker until Ctrl-C, or one batch with --once (Composio with COMPOSIO_API_KEY, else the sandbox)')
     .option('--once', 'claim one batch, run it to the end, and exit')
     .option('--concurrency <n>', 'envelopes running at once', positiveInt('concurrency'), 8)
     .option('--batch <n>', 'envelopes claimed per round trip', positiveInt('batch'), 10)
@@ -24,7 +25,8 @@ export function registerOutboxCommands(program: Command): void {
       await withDatabase(cmd.optsWithGlobals<GlobalOptions>(), async ({ db, config }) => {
         const telemetry = createTelemetry(db, config);
         try {
-          const worker = createCliWorker(db, telemetry, { concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds });
+          const chosen = createWorkerExecutor(db);
+          const worker = createCliWorker(db, telemetry, { concurrency: opts.concurrency, batchSize: opts.batch, leaseSeconds: opts.leaseSeconds, executor: chosen.executor });
           if (opts.once) {
             // No /metrics for one batch: the process is gone before a scraper would come.
             // OTLP, being pushed, does see it: close() below exports on the way out.
@@ -41,7 +43,7 @@ export function registerOutboxCommands(program: Command): void {
             printLine(server ? `metrics: ${server.url}/metrics, health: ${server.url}/healthz` : 'metrics: off (--no-metrics)');
             const otlp = describeOtlp(telemetry);
             if (otlp) printLine(otlp);
-            printLine(`worker ${worker.id} running (concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
+            printLine(`worker ${worker.id} running (executor ${chosen.description}, concurrency ${opts.concurrency}, batch ${opts.batch}). Press Ctrl-C to stop.`);
             const signal = await stopped;
             printLine(`Stopping (${signal}); letting ${worker.runningCount} running envelope(s) finish…`);
             await worker.stop();

@@ -4,7 +4,7 @@
 //   POST   /_fake/faults                 {tool?, route?, skip?, times?, fault}  → 201 {id}
 //   GET    /_fake/faults                 the active faults
 //   DELETE /_fake/faults[/<id>]          clear all, or one
-//   POST   /_fake/catalog                {version: 1 | 2}
+//   POST   /_fake/catalog                {version?: 1 | 2, synthetic_tools?: n | {toolkit: n}}  (generated tools)
 //   POST   /_fake/accounts               {toolkit, user_id, status?, id?}        → 201 {id}
 //   POST   /_fake/accounts/<id>/status   {status, reason?}  (EXPIRED, REVOKED, FAILED, …)
 //   POST   /_fake/settings               {expired_account_status: 410 | 422}
@@ -24,6 +24,8 @@ export interface FakeControl {
   clearFaults(): void;
   reset(): void;
   setCatalogVersion(version: CatalogVersion): void;
+  /** Adds generated tools (catalog.ts, syntheticTools): `count` per toolkit, or a count per toolkit slug; 0 removes them. */
+  setSyntheticTools(count: number | Readonly<Record<string, number>>): void;
   setAccountStatus(id: string, status: AccountStatus, reason?: string | null): void;
   addConnectedAccount(input: { toolkit: string; userId: string; status?: AccountStatus; id?: string; authConfigId?: string }): string;
   setExpiredAccountStatus(status: 410 | 422): void;
@@ -54,8 +56,12 @@ export function handleAdmin(method: string, path: string, body: unknown, state: 
         return ok();
       case 'POST catalog': {
         const version = input['version'];
-        if (version !== 1 && version !== 2) return refuse('version must be 1 or 2');
-        control.setCatalogVersion(version);
+        const synthetic = input['synthetic_tools'];
+        if (version === undefined && synthetic === undefined) return refuse('give version and/or synthetic_tools');
+        if (version !== undefined && version !== 1 && version !== 2) return refuse('version must be 1 or 2');
+        if (synthetic !== undefined && typeof synthetic !== 'number' && (typeof synthetic !== 'object' || synthetic === null)) return refuse('synthetic_tools must be a number or an object of numbers');
+        if (version !== undefined) control.setCatalogVersion(version);
+        if (synthetic !== undefined) control.setSyntheticTools(synthetic as number | Record<string, number>);
         return ok();
       }
       case 'POST accounts':

@@ -10,6 +10,9 @@
 //       HUBSPOT_CREATE_CONTACT `phone` changes type, string → array of strings.
 //     github stays at 20250909_00. 20250909_00 stays callable by name, as pinned
 //     versions stay callable on Composio.
+//
+// Synthetic tools (syntheticTools below) pad a toolkit to any size, for pagination and
+// volume tests; they are the same in both catalog versions.
 
 export const V1 = '20250909_00';
 export const V2 = '20251120_00';
@@ -233,4 +236,33 @@ export function inputAt(tool: FakeTool, version: string): JsonSchema | undefined
   const taking = Object.keys(tool.inputs).filter((v) => v <= version).sort();
   const key = taking.at(-1);
   return key === undefined ? undefined : tool.inputs[key];
+}
+
+// Verbs the synthetic tools cycle through, so that they span the risk rule's tiers.
+const SYNTHETIC_VERBS = ['LIST', 'GET', 'CREATE', 'UPDATE', 'SEND', 'DELETE'] as const;
+
+/**
+ * `count` generated tools for `toolkit`: `GMAIL_LIST_SYNTHETIC_001`, `GMAIL_GET_SYNTHETIC_002`, …,
+ * each with a small schema of its own (a required `id`, and an optional field whose type
+ * varies), deterministic so that tests can predict the catalog.
+ */
+export function syntheticTools(toolkit: string, count: number): FakeTool[] {
+  const tools: FakeTool[] = [];
+  for (let i = 1; i <= count; i++) {
+    const verb = SYNTHETIC_VERBS[(i - 1) % SYNTHETIC_VERBS.length]!;
+    const n = String(i).padStart(3, '0');
+    const extra: JsonSchema = i % 3 === 0 ? strings('Tags', 'Tags to apply.') : i % 3 === 1 ? str('Note', 'A note.') : { type: 'integer', title: 'Count', minimum: 1 };
+    tools.push({
+      slug: `${toolkit.toUpperCase()}_${verb}_SYNTHETIC_${n}`,
+      toolkit,
+      name: `Synthetic ${verb.toLowerCase()} ${n}`,
+      description: `Generated tool ${n} of ${toolkit}.`,
+      tags: ['synthetic'],
+      scopes: [`${toolkit}.synthetic.${verb.toLowerCase()}`],
+      inputs: { [V1]: object(`Synthetic${n}Request`, { id: str('Id', 'What to act on.'), [`field_${n}`]: extra }, ['id']) },
+      output: output(`Synthetic${n}Response`, { ok: { type: 'boolean' } }),
+      run: ({ arguments: args }) => ({ data: { ok: true, id: text(args, 'id') } }),
+    });
+  }
+  return tools;
 }

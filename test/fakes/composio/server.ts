@@ -64,6 +64,7 @@ export async function startFakeComposio(options: FakeComposioOptions = {}): Prom
       if (version !== 1 && version !== 2) throw new Error('catalog version must be 1 or 2');
       state.catalogVersion = version;
     },
+    setSyntheticTools: (count) => state.setSyntheticTools(count),
     setAccountStatus: (id, status, reason = null) => {
       const account = state.accounts.get(id);
       if (!account) throw new Error(`no connected account ${id}`);

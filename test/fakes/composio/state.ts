@@ -1,7 +1,7 @@
 // Everything the fake remembers between requests, and what tests read back: the
 // requests it received and the tool executions it performed.
 import { seedAccounts, seedAuthConfigs, type FakeAccount, type FakeAuthConfig } from './accounts.ts';
-import { BASE_VERSION, TOOLKIT_VERSIONS, type CatalogVersion } from './catalog.ts';
+import { BASE_VERSION, syntheticTools, TOOLKIT_VERSIONS, TOOLKITS, TOOLS, type CatalogVersion, type FakeTool } from './catalog.ts';
 import { FaultBook, type FaultType, type RouteName } from './faults.ts';
 
 export type ApiVersion = 'v3' | 'v3.1';
@@ -57,6 +57,9 @@ export class FakeState {
   readonly faults = new FaultBook();
   expiredAccountStatus: 410 | 422;
   readonly #options: FakeStateOptions;
+  /** The catalog: TOOLS plus `syntheticPerToolkit` generated tools per toolkit. */
+  #tools: FakeTool[] = TOOLS;
+  #syntheticKey = JSON.stringify(TOOLKITS.map(() => 0));
 
   constructor(options: FakeStateOptions = {}) {
     this.#options = options;
@@ -73,6 +76,28 @@ export class FakeState {
     this.requests.length = 0;
     this.executions.length = 0;
     this.faults.clear();
+    this.setSyntheticTools(0);
+  }
+
+  /** Every tool the fake knows, deprecated ones included. */
+  tools(): readonly FakeTool[] {
+    return this.#tools;
+  }
+
+  /**
+   * Adds generated tools (syntheticTools in catalog.ts): `count` to each toolkit, or as
+   * many as a map gives per toolkit slug (others get none); 0 removes them all.
+   */
+  setSyntheticTools(count: number | Readonly<Record<string, number>>): void {
+    const perToolkit = typeof count === 'number' ? Object.fromEntries(TOOLKITS.map((t) => [t.slug, count])) : count;
+    for (const [toolkit, n] of Object.entries(perToolkit)) {
+      if (!TOOLKITS.some((t) => t.slug === toolkit)) throw new Error(`unknown toolkit ${toolkit}`);
+      if (!Number.isInteger(n) || n < 0 || n > 5000) throw new Error(`synthetic tools for ${toolkit} must be an integer from 0 to 5000`);
+    }
+    const key = JSON.stringify(TOOLKITS.map((t) => perToolkit[t.slug] ?? 0));
+    if (key === this.#syntheticKey) return;
+    this.#syntheticKey = key;
+    this.#tools = [...TOOLS, ...TOOLKITS.flatMap((t) => syntheticTools(t.slug, perToolkit[t.slug] ?? 0))];
   }
 
   /** The versions `toolkit` offers now, oldest first; [] for an unknown toolkit. */

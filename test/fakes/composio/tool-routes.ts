@@ -1,6 +1,6 @@
 // Tools and toolkits: list, get, execute; toolkits list, get, categories.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { inputAt, TOOLKITS, TOOLS, type FakeTool, type JsonSchema } from './catalog.ts';
+import { inputAt, TOOLKITS, type FakeTool, type JsonSchema } from './catalog.ts';
 import type { RouteContext } from './routing.ts';
 import type { ApiVersion, FakeState } from './state.ts';
 import { badRequest, boolParam, CODES, errorReply, listParam, page, versionsParam, type Reply } from './wire.ts';
@@ -54,7 +54,7 @@ export function listTools({ state, query, apiVersion }: RouteContext): Reply {
   const withDeprecated = boolParam(query, 'include_deprecated') ?? false;
   const versions = versionsParam(query);
   const items: Record<string, unknown>[] = [];
-  for (const tool of TOOLS) {
+  for (const tool of state.tools()) {
     if (toolkit !== undefined && tool.toolkit !== toolkit) continue;
     if (slugs.length > 0 && !slugs.includes(tool.slug)) continue;
     if (tags.length > 0 && !tags.some((t) => tool.tags.includes(t))) continue;
@@ -71,7 +71,7 @@ export function listTools({ state, query, apiVersion }: RouteContext): Reply {
 }
 
 export function getTool({ state, query, apiVersion, params }: RouteContext): Reply {
-  const tool = TOOLS.find((t) => t.slug === params['slug']);
+  const tool = state.tools().find((t) => t.slug === params['slug']);
   if (!tool) return toolNotFound(params['slug']!);
   const versions = versionsParam(query);
   const requested = query.get('version') ?? (versions === 'latest' ? 'latest' : versions?.[tool.toolkit]);
@@ -87,7 +87,7 @@ export function executeTool({ state, params, body, apiVersion, headers, toolErro
   const args = input['arguments'] ?? {};
   if (typeof args !== 'object' || args === null || Array.isArray(args)) return badRequest('arguments must be an object');
 
-  const tool = TOOLS.find((t) => t.slug === params['slug']);
+  const tool = state.tools().find((t) => t.slug === params['slug']);
   if (!tool) return toolNotFound(params['slug']!);
   const requested = typeof input['version'] === 'string' ? input['version'] : undefined;
   const version = state.resolveVersion(tool.toolkit, requested, apiVersion);
@@ -163,7 +163,7 @@ function toolkitWire(slug: string, state: FakeState): Record<string, unknown> {
       logo: toolkit.logo,
       app_url: toolkit.appUrl,
       categories: toolkit.categories,
-      tools_count: TOOLS.filter((t) => t.toolkit === slug && !t.deprecated).length,
+      tools_count: state.tools().filter((t) => t.toolkit === slug && !t.deprecated).length,
       triggers_count: 0,
       version: latest,
     },
