@@ -3,7 +3,7 @@ import type { Database } from '../db/database.ts';
 import { StewardError } from '../errors.ts';
 import { createEmbedder } from '../evidence/embedders/create-embedder.ts';
 import { EVIDENCE_REINDEX_TOOL, evidenceReindexHandler } from '../evidence/reindex-handler.ts';
-import { catalogSystemHandlers, ComposioClient, enqueueCatalogRefresh } from '../integrations/composio/index.ts';
+import { CATALOG_DRIFT_TOOL, CATALOG_REFRESH_TOOL, catalogSystemHandlers, ComposioClient, enqueueCatalogRefresh } from '../integrations/composio/index.ts';
 import type { ConnectedAccount } from '../services/connected-account-service.ts';
 import type { Executor } from '../worker/executor.ts';
 import { ComposioExecutor } from '../worker/executors/composio-executor.ts';
@@ -41,6 +41,11 @@ export function createWorkerExecutor(db: Database, env: Record<string, string | 
   const config = composioConfig(env);
   const handlers: Record<string, SystemHandler> = { [EVIDENCE_REINDEX_TOOL]: lazyReindexHandler(db, env) };
   if (!config) {
+    // The scheduler queues catalog work whatever runs the worker; with no Composio there
+    // is no catalog to sync, which is an answer (recorded on the envelope), not a failure
+    // for the DLQ.
+    const skip: SystemHandler = () => Promise.resolve({ result: { skipped: 'COMPOSIO_API_KEY is not set: the sandbox executor has no Composio catalog to sync' } });
+    Object.assign(handlers, { [CATALOG_REFRESH_TOOL]: skip, [CATALOG_DRIFT_TOOL]: skip });
     return { executor: new RoutingExecutor(new SandboxExecutor(), handlers), description: 'sandbox (no COMPOSIO_API_KEY)' };
   }
   const client = composioClient(config);

@@ -10,8 +10,10 @@ import { registerEvidenceCommands } from './commands/evidence.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerOutboxCommands } from './commands/outbox.ts';
 import { registerSearchCommand } from './commands/search.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerTenantCommands } from './commands/tenants.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
 
 // Exit codes: 0 ok; 1 the command ran and failed (bad input, not found, broken audit
 // chain, pending migrations); 2 the command line itself was wrong.
@@ -25,6 +27,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureHelp({ showGlobalOptions: true });
   registerStartCommand(program);
+  registerServeCommand(program);
   registerDbCommands(program);
   registerTenantCommands(program);
   registerAuditCommands(program);
@@ -35,6 +38,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerSearchCommand(program);
   registerEvidenceCommands(program);
+  registerTokenCommands(program);
   registerDevCommands(program);
   return program;
 }

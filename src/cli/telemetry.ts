@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { StewardError } from '../errors.ts';
-import { createHealthHandlers, startHealthServer, type HealthServer } from '../http/health-server.ts';
+import { createHealthHandlers, startHealthServer, type HealthServer, type HealthSources } from '../http/health-server.ts';
 import { createLogger, errorMessage, redactSecrets, type Logger } from '../observability/logger.ts';
 import { startOtlpMetrics, type OtlpMetrics } from '../observability/otlp.ts';
 import { serviceAccess } from '../services/access.ts';
@@ -67,6 +67,18 @@ export function createTelemetry(db: Database, config: Config, options: { logger?
   return { logger, metrics, otlp, close: async () => otlp?.shutdown() };
 }
 
+/** What /healthz and /metrics report, on the metrics port and on the API server alike. */
+export function healthSources(db: Database, telemetry: ProcessTelemetry, isAlive: (() => boolean) | undefined): HealthSources {
+  return {
+    metrics: telemetry.metrics,
+    ...(isAlive ? { isAlive } : {}),
+    pingDatabase: () => db.asService(async (tx) => {
+      await tx.query('select 1');
+    }),
+    onError: logError(telemetry.logger, 'health'),
+  };
+}
+
 /** The line the long-running commands print about OTLP export; undefined when it is off. */
 export function describeOtlp(telemetry: ProcessTelemetry): string | undefined {
   const otlp = telemetry.otlp;
@@ -80,14 +92,7 @@ export function describeOtlp(telemetry: ProcessTelemetry): string | undefined {
  */
 export async function serveTelemetry(db: Database, telemetry: ProcessTelemetry, isAlive: (() => boolean) | undefined, opts: TelemetryOptions): Promise<HealthServer | undefined> {
   if (!opts.metrics) return undefined;
-  const handler = createHealthHandlers({
-    metrics: telemetry.metrics,
-    ...(isAlive ? { isAlive } : {}),
-    pingDatabase: () => db.asService(async (tx) => {
-      await tx.query('select 1');
-    }),
-    onError: logError(telemetry.logger, 'health'),
-  });
+  const handler = createHealthHandlers(healthSources(db, telemetry, isAlive));
   try {
     return await startHealthServer(handler, { port: opts.metricsPort, host: opts.metricsHost });
   } catch (error) {

@@ -53,6 +53,8 @@ export class PGliteDriver implements Driver {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.#db.transaction(async (tx) => {
+      // PGlite issues BEGIN itself; SET TRANSACTION is valid as the first statement after it.
+      if (options.readOnly) await tx.exec('set transaction read only');
       if (options.prelude) await tx.exec(options.prelude);
       return fn(wrap(tx));
     });

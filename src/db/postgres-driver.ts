@@ -34,7 +34,8 @@ async function inTransaction<T>(client: pg.ClientBase, fn: (tx: Transaction) => 
   try {
     // Without parameters node-postgres uses the simple protocol: BEGIN and the prelude go
     // in one round trip (a failed BEGIN leaves no transaction; the rollback is harmless).
-    await client.query(options.prelude ? `begin; ${options.prelude}` : 'begin');
+    const begin = options.readOnly ? 'begin read only' : 'begin';
+    await client.query(options.prelude ? `${begin}; ${options.prelude}` : begin);
     const result = await fn(wrap(client));
     await client.query('commit');
     return result;

@@ -25,6 +25,8 @@ export interface Session extends Transaction {
 
 export interface TransactionOptions {
   prelude?: string;
+  /** BEGIN READ ONLY: a statement that writes fails with 25006 (the API server's GET requests). */
+  readOnly?: boolean;
 }
 
 export interface Driver {

@@ -9,6 +9,8 @@ import { TEST_DATABASE_URL, scratchPostgresDatabase } from '../support/engines.t
 import { MIGRATIONS_DIR, readSqlFiles } from '../../src/db/sql-files.ts';
 
 const MIGRATIONS = (await readSqlFiles(MIGRATIONS_DIR)).map((f) => f.name);
+/** On PostgreSQL the API server needs a shared secret (test/cli/api.test.ts covers its absence). */
+const SECRET = 'steward-test-secret-0123456789-abcdefghij';
 
 // `steward start` on the embedded default, as a newcomer runs it (npm start).
 describe('steward start (embedded)', () => {
@@ -23,12 +25,15 @@ describe('steward start (embedded)', () => {
   });
 
   it('first run: prints the data dir, the applied migrations and the seeded tenants; Ctrl-C exits 0', async () => {
-    const first = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
+    const first = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0', '--port', '0']);
     const exited = exitOf(first);
     const out = await waitForOutput(first, /Ready\. Press Ctrl-C/);
     assert.match(out, new RegExp(`data dir: ${dataDir}`));
     for (const m of MIGRATIONS) assert.match(out, new RegExp(`migration applied: ${m}`));
     assert.match(out, /seeded: 000_demo_tenant\.sql/);
+    // Which executor and which scheduler run, said up front.
+    assert.match(out, /outbox worker \S+ running \(executor sandbox \(no COMPOSIO_API_KEY\)\)/);
+    assert.match(out, /scheduler \S+: in-process, \d+ job\(s\), leading/);
     // /metrics and /healthz are served while it runs (the port printed, as 0 asked any).
     const url = /metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics, health: \1\/healthz/.exec(out)?.[1];
     assert.ok(url, out);
@@ -39,7 +44,7 @@ describe('steward start (embedded)', () => {
     assert.match(out, /77777777-7777-7777-7777-777777777777 {2}Second Tenant/);
 
     // A second process on the same data dir is refused, naming the first one's pid.
-    const second = await runCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
+    const second = await runCli(['start', '--data-dir', dataDir, '--metrics-port', '0', '--port', '0']);
     assert.notEqual(second.code, 0);
     assert.match(second.stderr, new RegExp(`in use by another Steward process \\(pid ${first.pid}\\)`));
 
@@ -50,7 +55,7 @@ describe('steward start (embedded)', () => {
   });
 
   it('second run: reopens the same data, applies nothing and does not seed again', async () => {
-    const again = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
+    const again = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0', '--port', '0']);
     const exited = exitOf(again);
     const out = await waitForOutput(again, /Ready\. Press Ctrl-C/);
     assert.match(out, new RegExp(`migrations: up to date \\(${MIGRATIONS.length} applied\\)`));
@@ -61,7 +66,7 @@ describe('steward start (embedded)', () => {
   });
 
   it('a repeated signal during shutdown still stops cleanly (npm start forwards Ctrl-C a second time)', async () => {
-    const child = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0']);
+    const child = startCli(['start', '--data-dir', dataDir, '--metrics-port', '0', '--port', '0']);
     const exited = exitOf(child);
     await waitForOutput(child, /Ready\. Press Ctrl-C/);
     child.kill('SIGINT');
@@ -94,7 +99,7 @@ if (TEST_DATABASE_URL) {
     });
 
     it('migrates, does not seed without --seed, and stops on SIGINT', async () => {
-      const child = startCli(['start', '--metrics-port', '0'], { DATABASE_URL: scratch.url });
+      const child = startCli(['start', '--metrics-port', '0', '--port', '0'], { DATABASE_URL: scratch.url, STEWARD_JWT_SECRET: SECRET });
       const exited = exitOf(child);
       const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
       assert.match(out, /Steward on PostgreSQL: postgresql:\/\/steward:\*\*\*@/, 'the password is not printed');
@@ -106,7 +111,7 @@ if (TEST_DATABASE_URL) {
     });
 
     it('with --seed, loads the demo seed on the first run', async () => {
-      const child = startCli(['start', '--seed', '--no-metrics'], { DATABASE_URL: scratch.url });
+      const child = startCli(['start', '--seed', '--no-metrics', '--port', '0'], { DATABASE_URL: scratch.url, STEWARD_JWT_SECRET: SECRET });
       const exited = exitOf(child);
       const out = await waitForOutput(child, /Ready\. Press Ctrl-C/);
       assert.match(out, /migrations: up to date/);

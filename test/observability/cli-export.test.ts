@@ -89,7 +89,7 @@ for (const engine of ENGINES) {
 
     it('start: exports on the interval while it runs, and once more on Ctrl-C', async () => {
       collector.exports.length = 0;
-      const child = startCli(['start', '--metrics-port', '0'], { ...target.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_METRIC_EXPORT_INTERVAL: '500' });
+      const child = startCli(['start', '--metrics-port', '0', '--port', '0'], { ...target.env, STEWARD_JWT_SECRET: 'steward-test-secret-0123456789-abcdefghij', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_METRIC_EXPORT_INTERVAL: '500' });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = exitOf(child);

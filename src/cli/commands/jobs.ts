@@ -155,7 +155,7 @@ function operator(): string {
 }
 
 /** One line per run: when, which job and tick, by whom, the outcome. */
-function describeRun(run: JobRun): string {
+export function describeRun(run: JobRun): string {
   const tick = run.scheduled_for ? ` tick ${run.scheduled_for.toISOString()}` : '';
   return `${run.started_at.toISOString()} ${run.job_name}${tick} [${run.runner}] ${run.status}${run.message ? `: ${run.message}` : ''}`;
 }
