@@ -188,3 +188,30 @@ export function composioConfig(env: Record<string, string | undefined> = process
   if (e.COMPOSIO_API_KEY === undefined) return undefined;
   return Object.freeze({ apiKey: e.COMPOSIO_API_KEY, baseUrl: e.COMPOSIO_BASE_URL });
 }
+
+export interface SupabaseConfig {
+  /** The project URL (supabase-js appends /rest/v1). */
+  readonly url: string;
+  readonly serviceRoleKey: string;
+}
+
+const supabaseSchema = z.object({
+  SUPABASE_URL: httpUrl.optional(),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().trim().min(1).optional(),
+});
+
+/**
+ * SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY: the services then run over REST
+ * (src/services/rest) — unless DATABASE_URL is set, which wins. undefined when either
+ * is missing; one without the other is a config error, not a silent fallback to SQL.
+ */
+export function supabaseConfig(env: Record<string, string | undefined> = process.env): SupabaseConfig | undefined {
+  const e = parse(supabaseSchema, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (e.SUPABASE_URL === undefined && e.SUPABASE_SERVICE_ROLE_KEY === undefined) return undefined;
+  if (e.SUPABASE_URL === undefined || e.SUPABASE_SERVICE_ROLE_KEY === undefined) {
+    const missing = e.SUPABASE_URL === undefined ? 'SUPABASE_URL' : 'SUPABASE_SERVICE_ROLE_KEY';
+    throw new StewardError('config_invalid', `${missing} is missing: set both SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, or neither`, { field: missing });
+  }
+  if (env.DATABASE_URL) return undefined;
+  return Object.freeze({ url: e.SUPABASE_URL, serviceRoleKey: e.SUPABASE_SERVICE_ROLE_KEY });
+}

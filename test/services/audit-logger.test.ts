@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { SqlAuditLogger, type AppendAuditInput, type AuditEntry } from '../../src/services/audit-logger.ts';
+import { type AppendAuditInput, type AuditEntry } from '../../src/services/audit-logger.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -17,8 +17,8 @@ const entry = (overrides: Partial<AppendAuditInput> = {}): AppendAuditInput => (
 });
 
 forEachBackend('AuditLogger', (ctx) => {
-  const asService = () => new SqlAuditLogger(ctx().service());
-  const asTenant = (tenant_id: string) => new SqlAuditLogger(ctx().tenant({ tenant_id }));
+  const asService = () => ctx().services('service').audit;
+  const asTenant = (tenant_id: string) => ctx().services({ tenant_id }).audit;
   const auditCount = async () =>
     (await ctx().test.owner.transaction((tx) => tx.query<{ n: number }>('select count(*)::int as n from audit_log'))).rows[0]!.n;
 
@@ -124,4 +124,4 @@ forEachBackend('AuditLogger', (ctx) => {
     assert.deepEqual(await asService().verify(A), []);
     await rejectsWith(asService().verify('nope'), 'invalid_input', 'tenant_id');
   });
-});
+}, { rest: true });

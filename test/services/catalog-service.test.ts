@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { SqlCatalogService } from '../../src/services/catalog-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -13,8 +12,8 @@ const SLACK = 'SLACK__chat.postMessage';
 const gmailSchema = { type: 'object', required: ['to', 'subject', 'body'], properties: { to: { type: 'string' } } };
 
 forEachBackend('CatalogService', (ctx) => {
-  const asService = () => new SqlCatalogService(ctx().service());
-  const asTenant = (tenant_id: string) => new SqlCatalogService(ctx().tenant({ tenant_id }));
+  const asService = () => ctx().services('service').catalog;
+  const asTenant = (tenant_id: string) => ctx().services({ tenant_id }).catalog;
   const count = async () =>
     (await ctx().test.owner.transaction((tx) => tx.query<{ n: number }>('select count(*)::int as n from tool_catalog'))).rows[0]!.n;
 
@@ -154,4 +153,4 @@ forEachBackend('CatalogService', (ctx) => {
     await rejectsWith(asService().get(A, SLACK, '9.9'), 'not_found', 'tool_slug');
     await rejectsWith(asService().get(UNKNOWN, SLACK), 'not_found', 'tool_slug');
   });
-});
+}, { rest: true });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { SqlConnectedAccountService } from '../../src/services/connected-account-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -11,8 +10,8 @@ const UNKNOWN = 'cccccccc-0000-4000-8000-000000000003';
 const LINKED = new Date('2025-10-01T12:00:00.000Z');
 
 forEachBackend('ConnectedAccountService', (ctx) => {
-  const asService = () => new SqlConnectedAccountService(ctx().service());
-  const asTenant = (tenant_id: string) => new SqlConnectedAccountService(ctx().tenant({ tenant_id }));
+  const asService = () => ctx().services('service').accounts;
+  const asTenant = (tenant_id: string) => ctx().services({ tenant_id }).accounts;
   const count = async () =>
     (await ctx().test.owner.transaction((tx) => tx.query<{ n: number }>('select count(*)::int as n from connected_accounts'))).rows[0]!.n;
 
@@ -128,4 +127,4 @@ forEachBackend('ConnectedAccountService', (ctx) => {
     await rejectsWith(asService().get(UNKNOWN), 'not_found', 'id');
     await rejectsWith(asService().update(UNKNOWN, { status: 'active' }), 'not_found', 'id');
   });
-});
+}, { rest: true });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { TenantClaims } from '../../src/db/tenant-context.ts';
-import { SqlGuardrailService } from '../../src/services/guardrail-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -12,8 +11,8 @@ const UNKNOWN = 'cccccccc-0000-4000-8000-000000000003';
 const WRITE = ['guardrails:write'];
 
 forEachBackend('GuardrailService', (ctx) => {
-  const asService = () => new SqlGuardrailService(ctx().service());
-  const asTenant = (claims: TenantClaims) => new SqlGuardrailService(ctx().tenant(claims));
+  const asService = () => ctx().services('service').guardrails;
+  const asTenant = (claims: TenantClaims) => ctx().services(claims).guardrails;
   const count = async () =>
     (await ctx().test.owner.transaction((tx) => tx.query<{ n: number }>('select count(*)::int as n from guardrails'))).rows[0]!.n;
 
@@ -136,4 +135,4 @@ forEachBackend('GuardrailService', (ctx) => {
     await rejectsWith(asService().get(UNKNOWN), 'not_found', 'tenant_id');
     assert.equal(await count(), rows);
   });
-});
+}, { rest: true });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
-import { SqlObjectivesService } from '../../src/services/objectives-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -10,8 +9,8 @@ const B = 'bbbbbbbb-0000-4000-8000-000000000002';
 const UNKNOWN = 'cccccccc-0000-4000-8000-000000000003';
 
 forEachBackend('ObjectivesService', (ctx) => {
-  const asService = () => new SqlObjectivesService(ctx().service());
-  const asTenant = (tenant_id: string) => new SqlObjectivesService(ctx().tenant({ tenant_id }));
+  const asService = () => ctx().services('service').objectives;
+  const asTenant = (tenant_id: string) => ctx().services({ tenant_id }).objectives;
   const count = async () =>
     (await ctx().test.owner.transaction((tx) => tx.query<{ n: number }>('select count(*)::int as n from objectives'))).rows[0]!.n;
 
@@ -110,4 +109,4 @@ forEachBackend('ObjectivesService', (ctx) => {
     await rejectsWith(asService().get(UNKNOWN), 'not_found', 'id');
     await rejectsWith(asService().update(UNKNOWN, { title: 't' }), 'not_found', 'id');
   });
-});
+}, { rest: true });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { Transaction } from '../../src/db/types.ts';
 import { SqlAuditLogger } from '../../src/services/audit-logger.ts';
-import { SqlOutboxService, type EnqueueInput } from '../../src/services/outbox-service.ts';
+import { type EnqueueInput } from '../../src/services/outbox-service.ts';
 import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
@@ -18,8 +18,8 @@ const draft = (overrides: Partial<EnqueueInput> = {}): EnqueueInput => ({
 });
 
 forEachBackend('OutboxService', (ctx, backend) => {
-  const asService = () => new SqlOutboxService(ctx().service());
-  const asTenant = (tenant_id: string) => new SqlOutboxService(ctx().tenant({ tenant_id }));
+  const asService = () => ctx().services('service').outbox;
+  const asTenant = (tenant_id: string) => ctx().services({ tenant_id }).outbox;
   const owner = <T>(fn: (tx: Transaction) => Promise<T>) => ctx().test.owner.transaction(fn);
   const countOf = async (sql: string, params: unknown[] = []) =>
     (await owner((tx) => tx.query<{ n: number }>(`select count(*)::int as n from ${sql}`, params))).rows[0]!.n;
@@ -311,4 +311,4 @@ forEachBackend('OutboxService', (ctx, backend) => {
     await rejectsWith(asService().listDlq({ limit: 1001 }), 'invalid_input', 'limit');
     await rejectsWith(asService().listDlq({ status: 'dlq' } as never), 'invalid_input');
   });
-});
+}, { rest: true });

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { SqlTenantService } from '../../src/services/tenant-service.ts';
 import { forEachBackend } from '../support/backends.ts';
 import { rejectsWith } from '../support/assert-error.ts';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const B = 'bbbbbbbb-0000-4000-8000-000000000002';
 
-forEachBackend('TenantService', (ctx) => {
-  const asService = () => new SqlTenantService(ctx().service());
-  const asTenant = (tenant_id?: string) => new SqlTenantService(ctx().tenant({ tenant_id }));
+forEachBackend('TenantService', (ctx, backend) => {
+  const asService = () => ctx().services('service').tenants;
+  const asTenant = (tenant_id?: string) => ctx().services({ tenant_id }).tenants;
 
   it('creates tenants with defaults and reads them back', async () => {
     const a = await asService().create({ id: A, name: 'Acme' });
@@ -32,7 +31,13 @@ forEachBackend('TenantService', (ctx) => {
     const all = await asService().list();
     assert.ok(all.some((t) => t.id === A) && all.some((t) => t.id === B));
     assert.deepEqual((await asTenant(A).list()).map((t) => t.id), [A]);
-    assert.deepEqual(await asTenant(undefined).list(), []);
+    if (backend === 'rest') {
+      // The API server refuses an authenticated token without a tenant_id outright (issue
+      // 8's security tests): the request never reaches RLS, so there is no empty list to see.
+      await rejectsWith(asTenant(undefined).list(), 'forbidden');
+    } else {
+      assert.deepEqual(await asTenant(undefined).list(), []);
+    }
   });
 
   it('hides other tenants: get of another tenant is not_found', async () => {
@@ -81,4 +86,4 @@ forEachBackend('TenantService', (ctx) => {
     await rejectsWith(asService().get('cccccccc-0000-4000-8000-000000000003'), 'not_found', 'id');
     await rejectsWith(asService().update('cccccccc-0000-4000-8000-000000000003', { plan: 'x' }), 'not_found', 'id');
   });
-});
+}, { rest: true });
