@@ -47,6 +47,14 @@ export const restErrors = {
   tableNotFound: (table: string): ApiError => new ApiError(404, 'PGRST205', `Could not find the table 'public.${table}' in the schema cache`),
   /** 42703, as PostgreSQL reports an unknown column in select, filters and order. */
   undefinedColumn: (table: string, column: string): ApiError => new ApiError(400, '42703', `column ${table}.${column} does not exist`),
+  /** PGRST100 for a path segment that cannot name a table or function (request-parts.ts checkPathName). */
+  invalidPathName: (segment: string, what: 'table' | 'function'): ApiError => {
+    const shown = segment.length > 100 ? `${segment.slice(0, 100)}…` : segment;
+    return new ApiError(400, 'PGRST100', `"failed to parse ${what} name in the path (${shown})"`, {
+      details: `'${shown}' is not a valid ${what} name: an identifier is a letter or underscore followed by letters, digits, underscores or $, at most 63 bytes`,
+      hint: `Request a ${what} of schema 'public' by its name alone`,
+    });
+  },
   /** A 404 for paths that are no resource at all. */
   invalidPath: (): ApiError => new ApiError(404, 'PGRST125', 'Invalid path specified in request URL'),
 };

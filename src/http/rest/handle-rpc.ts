@@ -6,7 +6,7 @@ import { withRange } from './handle-read.ts';
 import { appliedPreferences, checkProfile, JSON_MEDIA_TYPE, negotiate, OBJECT_MEDIA_TYPE, parsePrefer } from './parse-headers.ts';
 import { parseQueryParams } from './query-params.ts';
 import { planRead } from './read-plan.ts';
-import { header, rawQuery, runTransaction } from './request-parts.ts';
+import { checkPathName, header, rawQuery, runTransaction } from './request-parts.ts';
 import { sendRows, unwrapSingle, type ResultRow } from './respond.ts';
 
 /**
@@ -32,6 +32,7 @@ export async function handleRpc(catalogs: CatalogCache, request: FastifyRequest<
     args = Object.fromEntries(params.rpcArgs);
     argNames = params.rpcArgs.map(([k]) => k);
   }
+  if (!catalog.functions.has(request.params.fn)) checkPathName(request.params.fn, 'function');
   const chosen = chooseFunction(catalog, request.params.fn, argNames, { post });
   if (post && !chosen.wholeBody && (typeof args !== 'object' || args === null || Array.isArray(args))) {
     throw restErrors.invalidBody('Empty or invalid json', 'RPC arguments are a JSON object of named parameters');

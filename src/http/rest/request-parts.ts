@@ -21,8 +21,28 @@ export function header(request: FastifyRequest, name: string): string | undefine
 /** The table or view a path names; PGRST205 (404) when the catalog has no such relation. */
 export function tableOf(catalog: SchemaCatalog, name: string): CatalogTable {
   const table = catalog.tables.get(name);
-  if (!table) throw restErrors.tableNotFound(name);
-  return table;
+  if (table) return table;
+  checkPathName(name, 'table');
+  throw restErrors.tableNotFound(name);
+}
+
+/**
+ * What an unquoted PostgreSQL identifier can be: a letter (any script) or `_`, then
+ * letters, marks, digits, `_` or `$`, at most 63 bytes (NAMEDATALEN - 1).
+ */
+const IDENTIFIER = /^[\p{L}_][\p{L}\p{M}\p{N}_$]*$/u;
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * A table or function name from the path that the catalog lacks: when it could not even
+ * be an identifier (quotes, `;`, spaces, parentheses, dots, comment markers, over 63
+ * bytes…) it is a malformed request, 400 PGRST100 naming the segment; a well-formed name
+ * that simply does not exist stays PostgREST's 404 (PGRST205 / PGRST202). Names found in
+ * the catalog are served whatever their spelling (a quoted `"My Table"` too).
+ */
+export function checkPathName(name: string, what: 'table' | 'function'): void {
+  if (IDENTIFIER.test(name) && Buffer.byteLength(name, 'utf8') <= MAX_IDENTIFIER_BYTES) return;
+  throw restErrors.invalidPathName(name, what);
 }
 
 /** Carries a result out of a transaction that must not commit (thrown, so the driver rolls back). */

@@ -33,7 +33,7 @@ forEachApi('REST SQL injection', (api) => {
 
   const q = encodeURIComponent;
 
-  describe('identifiers: 400 (404 for names of tables and functions), nothing executed', () => {
+  describe('identifiers: 400, nothing executed', () => {
     it('in column names (select)', async () => {
       // Refused by the parser (PGRST100), or parsed into a name the catalog lacks (42703 a column,
       // PGRST200 a relationship): either way before any SQL.
@@ -71,14 +71,39 @@ forEachApi('REST SQL injection', (api) => {
       await refusedUnexecuted('/rest/v1/objectives', { status: 400, code: 'PGRST204' }, { method: 'POST', body: '{"title; drop table objectives":"x"}' });
     });
 
-    it('in table and function names: 404, as any name not in the schema cache', async () => {
-      for (const path of ['objectives;drop table objectives', 'steward.jobs', 'pg_catalog.pg_authid', '"objectives"', 'objectives%20where%201=1']) {
-        await refusedUnexecuted(`/rest/v1/${path.includes('%') ? path : q(path)}`, { status: 404, code: 'PGRST205' });
+    it('in table and function names: 400 naming the path segment; a well-formed unknown name stays 404', async () => {
+      const tables = ['objectives;drop table objectives', 'steward.jobs', 'pg_catalog.pg_authid', '"objectives"', 'objectives where 1=1', 'objectives--', 'objectives/**/',
+        'objectives)', "objectives' or '1'='1", '1objectives', 'objectives\u0000', 'objectives\t', 'a'.repeat(64)];
+      for (const path of tables) {
+        await refusedUnexecuted(`/rest/v1/${q(path)}`, { status: 400, code: 'PGRST100' });
+        await refusedUnexecuted(`/rest/v1/${q(path)}`, { status: 400, code: 'PGRST100' }, { method: 'POST', body: '{"title":"x"}' });
       }
-      for (const fn of ['approve_envelope(uuid);drop table objectives', 'pg_sleep', 'steward.claim_envelopes', 'approve_envelope"--']) {
+      await refusedUnexecuted('/rest/v1/objectives%20where%201=1', { status: 400, code: 'PGRST100' });
+      const functions = ['approve_envelope(uuid);drop table objectives', 'pg_sleep(1)', 'steward.claim_envelopes', 'approve_envelope"--', 'jwt_scopes;', 'jwt scopes', 'jwt_scopes/*', '$1', 'f'.repeat(64)];
+      for (const fn of functions) {
+        await refusedUnexecuted(`/rest/v1/rpc/${q(fn)}`, { status: 400, code: 'PGRST100' }, { method: 'POST', body: '{}' });
+        await refusedUnexecuted(`/rest/v1/rpc/${q(fn)}`, { status: 400, code: 'PGRST100' });
+      }
+      // Well-formed names the schema cache lacks: PostgREST's 404, which supabase-js callers rely on.
+      for (const table of ['nope', 'Objectives', 'objective', 'pg_authid', 'a'.repeat(63), 'tâche_2$']) {
+        await refusedUnexecuted(`/rest/v1/${q(table)}`, { status: 404, code: 'PGRST205' });
+      }
+      for (const fn of ['pg_sleep', 'claim_envelopes', 'Jwt_scopes', 'version']) {
         await refusedUnexecuted(`/rest/v1/rpc/${q(fn)}`, { status: 404, code: 'PGRST202' }, { method: 'POST', body: '{}' });
       }
+      // An argument name is looked up among the function's parameters: no overload takes it.
       await refusedUnexecuted(`/rest/v1/rpc/approve_envelope`, { status: 404, code: 'PGRST202' }, { method: 'POST', body: JSON.stringify({ 'p_envelope := null); drop table objectives; --': 1 }) });
+    });
+
+    it('the 400 names the path segment', async () => {
+      const res = await fetch(`${api().rest}/${q('objectives;drop table objectives')}`, { headers: { apikey: token } });
+      assert.equal(res.status, 400);
+      const body = await res.json() as Record<string, unknown>;
+      assert.equal(body.code, 'PGRST100');
+      assert.match(String(body.message), /table name in the path \(objectives;drop table objectives\)/);
+      const rpc = await (await api().tenant(A)).rpc('jwt_scopes;--');
+      assert.deepEqual([rpc.status, rpc.error?.code], [400, 'PGRST100']);
+      assert.match(String(rpc.error?.message), /function name in the path \(jwt_scopes;--\)/);
     });
   });
 
