@@ -5,7 +5,7 @@ import { createEmbedder } from '../evidence/embedders/create-embedder.ts';
 import { EVIDENCE_REINDEX_TOOL, evidenceReindexHandler } from '../evidence/reindex-handler.ts';
 import { CATALOG_DRIFT_TOOL, CATALOG_REFRESH_TOOL, catalogSystemHandlers, ComposioClient, enqueueCatalogRefresh } from '../integrations/composio/index.ts';
 import type { ConnectedAccount } from '../services/connected-account-service.ts';
-import type { Executor } from '../worker/executor.ts';
+import { ExecutionError, type Executor } from '../worker/executor.ts';
 import { ComposioExecutor } from '../worker/executors/composio-executor.ts';
 import { RoutingExecutor, type SystemHandler } from '../worker/executors/routing-executor.ts';
 import { SandboxExecutor } from '../worker/executors/sandbox-executor.ts';
@@ -35,7 +35,7 @@ export interface WorkerExecutor {
 /**
  * The worker's executor: Composio when COMPOSIO_API_KEY is set, else the sandbox (the demo
  * tools). Either way `steward.*` system envelopes go to their handlers; without a key the
- * catalog ones fail permanently with the reason, rather than pretending to sync.
+ * catalog ones are answered as skipped, with the reason.
  */
 export function createWorkerExecutor(db: Database, env: Record<string, string | undefined> = process.env): WorkerExecutor {
   const config = composioConfig(env);
@@ -61,7 +61,12 @@ export function createWorkerExecutor(db: Database, env: Record<string, string | 
 function lazyReindexHandler(db: Database, env: Record<string, string | undefined>): SystemHandler {
   let handler: SystemHandler | undefined;
   return (envelope, context) => {
-    handler ??= evidenceReindexHandler(db, createEmbedder(embedderConfig(env)));
+    try {
+      handler ??= evidenceReindexHandler(db, createEmbedder(embedderConfig(env)));
+    } catch (error) {
+      // A configuration error will not heal by retrying: dead-letter it with the reason.
+      return Promise.reject(new ExecutionError('permanent', `evidence re-index: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    }
     return handler(envelope, context);
   };
 }

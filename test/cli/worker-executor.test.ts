@@ -31,3 +31,9 @@ it('with COMPOSIO_API_KEY: Composio at COMPOSIO_BASE_URL, named without the key'
 it('a bad COMPOSIO_BASE_URL is a config error naming the variable', () => {
   assert.throws(() => createWorkerExecutor(db, { COMPOSIO_API_KEY: 'k', COMPOSIO_BASE_URL: 'ftp://x' }), /COMPOSIO_BASE_URL/);
 });
+
+it('a bad STEWARD_EMBEDDER setting fails re-index envelopes permanently, naming the variable, and nothing else', async () => {
+  const { executor } = createWorkerExecutor(db, { STEWARD_EMBEDDER: 'gte-small' }); // needs STEWARD_MODEL_DIR
+  await assert.rejects(executor.execute(envelope('steward.evidence.reindex'), context), (error: { kind?: string; message: string }) =>
+    error.kind === 'permanent' && /STEWARD_MODEL_DIR/.test(error.message));
+});
