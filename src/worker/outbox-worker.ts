@@ -153,6 +153,8 @@ export class OutboxWorker {
     const inFlight = new Set<Promise<unknown>>();
     const stopHeartbeat = this.#startHeartbeat();
     let lastRecovery = 0;
+    // The loop is waiting for room in its own queue, not for new work.
+    let waitingForRoom = false;
     try {
       while (!this.#stop.signal.aborted) {
         this.#beatAt = performance.now();
@@ -165,15 +167,18 @@ export class OutboxWorker {
           // cost a round trip each); any recorded outcome wakes the loop to look again.
           const room = Math.min(this.#opts.batchSize, this.#opts.concurrency + this.#opts.batchSize - this.#held.size);
           const limit = this.#held.size === 0 || room * 2 >= this.#opts.batchSize ? room : 0;
+          waitingForRoom = limit === 0;
           const batch = limit > 0 ? await this.#claim(limit) : undefined;
           for (const done of batch ? this.#process(batch) : []) {
             inFlight.add(done);
             void done.finally(() => {
               inFlight.delete(done);
               // Room in the queue, and maybe the tenant's next envelope is due. A listening
-              // worker hears this from the completion's own NOTIFY; waking here as well
-              // would cost an empty claim per outcome.
-              if (!unlisten) this.#wakeup.wake();
+              // worker idle for want of work hears this from the completion's own NOTIFY
+              // (waking here as well would cost an empty claim per outcome). One waiting for
+              // room must wake here: that NOTIFY can arrive before this envelope leaves
+              // #held, and the loop would then find no room and sleep until the next poll.
+              if (!unlisten || waitingForRoom) this.#wakeup.wake();
             });
           }
           // A full batch suggests more work: claim again at once; otherwise wait.

@@ -254,6 +254,21 @@ forEachBackend('OutboxWorker', (ctx) => {
     assert.deepEqual(statuses.map((s) => s.status), ids.map(() => 'success'));
   });
 
+  it('a worker waiting for room in its queue drains a backlog without waiting for its poll', async () => {
+    // The poll is an hour: any drain that depends on it (a lost wake-up) does not finish.
+    const t = await tenant({}, { concurrency_limit: 100 });
+    const ids = (await new SqlOutboxService(ctx().service()).enqueueMany(Array.from({ length: 300 }, (_, i) => ({
+      tenant_id: t, tool_slug: TOOL, arguments: { i }, connected_account_id: `ca-${t}`, trust_context: { score: 0.9 }, next_run_at: new Date(Date.now() - 1000),
+    })))).map((e) => e.id);
+    const live = new OutboxWorker(ctx().db, ok, { concurrency: 4, batchSize: 20, pollIntervalMs: 3_600_000 });
+    live.start();
+    const done = () => service(async (tx) => (await tx.query<{ n: number }>(`select count(*)::int as n from outbox where id = any($1) and status = 'success'`, [ids])).rows[0]!.n);
+    let n = 0;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && (n = await done()) < ids.length;) await sleep(50);
+    await live.stop();
+    assert.equal(n, ids.length);
+  });
+
   it('stopping hands back claimed envelopes that never started: pending, no attempt used, audited as release', async () => {
     const t = await tenant({}, { concurrency_limit: 10 });
     const ids: string[] = [];
