@@ -110,6 +110,11 @@ forEachEngine('evidence search', (ctx) => {
     // Without a tenant claim there is nothing to see.
     const none = new SqlEvidenceSearch(tenantAccess(ctx().db, { sub: 'nobody' }), embedder);
     assert.deepEqual(await none.search({ query: 'invoice', mode: 'hybrid' }), []);
+    // Keyword search decides who sees what itself (security definer, to use its index):
+    // the same answers as RLS gives, checked on their own.
+    assert.deepEqual(await none.search({ query: 'invoice', mode: 'keyword' }), []);
+    const byKeyword = await search(TENANT_B, { query: 'invoice', mode: 'keyword', limit: 50 });
+    assert.ok(byKeyword.length > 0 && byKeyword.every((h) => h.tenant_id === TENANT_B));
   });
 
   it('the service role sees every tenant, and narrows to one with tenant_id', async () => {
