@@ -32,3 +32,15 @@ export async function sampleBusy(ms: number): Promise<number | null> {
   await sleep(ms);
   return busyBetween(a, machineTicks());
 }
+
+/**
+ * The machine's busy share over 0.5 s; with `waitSeconds`, sampled again until it is
+ * below 25% or the time is up. Returns the last sample.
+ */
+export async function untilIdle(waitSeconds: number): Promise<number | null> {
+  const deadline = performance.now() + waitSeconds * 1000;
+  for (;;) {
+    const busy = await sampleBusy(500);
+    if (busy === null || busy < 0.25 || performance.now() >= deadline) return busy;
+  }
+}

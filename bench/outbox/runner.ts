@@ -4,14 +4,14 @@
 // database; the repetitions interleave all configs, and ratios are taken within a rep.
 //
 //   npm run bench:outbox -- [--reps 3] [--jobs 20000] [--only gw,steward-pg] [--steward-batch 4,20]
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl, dropDatabase, recreateDatabase, redact, serverInfo } from './admin.ts';
 import { allConfigs, selectConfigs, type BenchConfig } from './configs.ts';
-import { sampleBusy } from './machine.ts';
+import { untilIdle } from './machine.ts';
+import { runChild } from './run-child.ts';
 import { USAGE, parseOptions, type BenchOptions } from './options.ts';
 import type { MeasurementRequest, MeasurementResult } from './protocol.ts';
 import { fmtInt, renderMarkdown, summarize, type Measurement } from './report.ts';
@@ -127,42 +127,9 @@ function requestFor(config: BenchConfig, rep: number, opts: BenchOptions, benchU
 
 /** Runs one measurement in a fresh Node process; its stdout's last line is the result. */
 function measure(config: BenchConfig, request: MeasurementRequest): Promise<MeasurementResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(HERE, config.script), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      for (const line of chunk.split('\n').filter(Boolean)) process.stderr.write(`    [${config.name}] ${line}\n`);
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), request.timeoutMs * 2 + 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last.startsWith('{')) {
-        resolve(JSON.parse(last) as MeasurementResult);
-      } else {
-        reject(new Error(`${config.script} exited with ${signal ?? code}${stderr ? `:\n${stderr.trim().split('\n').slice(-25).join('\n')}` : ''}`));
-      }
-    });
-  });
+  return runChild<MeasurementResult>(join(HERE, config.script), request, config.name, request.timeoutMs * 2 + 120_000);
 }
 
-/**
- * The machine's busy share over 0.5 s; with `waitSeconds`, sampled again until it is
- * below 25% or the time is up. Returns the last sample.
- */
-async function untilIdle(waitSeconds: number): Promise<number | null> {
-  const deadline = performance.now() + waitSeconds * 1000;
-  for (;;) {
-    const busy = await sampleBusy(500);
-    if (busy === null || busy < 0.25 || performance.now() >= deadline) return busy;
-  }
-}
 
 function progressLine(rep: number, reps: number, r: MeasurementResult, backgroundBusy: number | null): string {
   const head = `[rep ${rep}/${reps}] ${r.config.padEnd(27)}`;

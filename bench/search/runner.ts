@@ -6,13 +6,13 @@
 // process on a freshly created database (PostgreSQL) or data directory (PGlite).
 //
 //   npm run bench:search -- [--rows 100000] [--tenants 20] [--queries 200] [--only pg,embed]
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { databaseUrl, dropDatabase, recreateDatabase, redact, serverInfo } from '../outbox/admin.ts';
-import { sampleBusy } from '../outbox/machine.ts';
+import { untilIdle } from '../outbox/machine.ts';
+import { runChild } from '../outbox/run-child.ts';
 import { CONFIGS, requestFor, selectConfigs, type BenchConfig } from './configs.ts';
 import { USAGE, parseOptions, type BenchOptions } from './options.ts';
 import type { MeasurementRequest, MeasurementResult } from './protocol.ts';
@@ -114,40 +114,10 @@ async function main(): Promise<number> {
 
 /** Runs one measurement in a fresh Node process; its stdout's last line is the result. */
 function measure(config: BenchConfig, request: MeasurementRequest): Promise<MeasurementResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(HERE, config.script), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      for (const line of chunk.split('\n').filter(Boolean)) process.stderr.write(`    [${config.name}] ${line}\n`);
-    });
-    // Generous: a PGlite load and HNSW build at 100k rows takes minutes.
-    const killer = setTimeout(() => child.kill('SIGKILL'), 3 * 3_600_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && last.startsWith('{')) {
-        resolve(JSON.parse(last) as MeasurementResult);
-      } else {
-        reject(new Error(`${config.script} exited with ${signal ?? code}${stderr ? `:\n${stderr.trim().split('\n').slice(-25).join('\n')}` : ''}`));
-      }
-    });
-  });
+  // Generous: a PGlite load and HNSW build at 100k rows takes minutes.
+  return runChild<MeasurementResult>(join(HERE, config.script), request, config.name, 3 * 3_600_000);
 }
 
-/** The machine's busy share over 0.5 s; with `waitSeconds`, sampled again until it is below 25% or the time is up. */
-async function untilIdle(waitSeconds: number): Promise<number | null> {
-  const deadline = performance.now() + waitSeconds * 1000;
-  for (;;) {
-    const busy = await sampleBusy(500);
-    if (busy === null || busy < 0.25 || performance.now() >= deadline) return busy;
-  }
-}
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
